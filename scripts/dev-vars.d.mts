@@ -1,0 +1,2 @@
+export function newSecrets(): Promise<{ MASTER_KEY: string; SIGNING_KEY: string }>;
+export function ensureDevVars(path?: string): Promise<boolean>;

@@ -1,0 +1,103 @@
+/** Ugly input: every case is a 4xx problem+json with a clear detail, and nothing changes. */
+import { env } from "cloudflare:workers";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { Client, expectProblem, ORIGIN, ownerWithTenant, signUp } from "./helpers";
+
+async function countRows(table: string): Promise<number> {
+  const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+describe("bad input", () => {
+  it("answers 400 for malformed JSON", async () => {
+    const { owner } = await ownerWithTenant();
+    const res = await owner.json("POST", "/api/tenants", { raw: "{not json" });
+    expect(expectProblem(res, 400).detail).toMatch(/JSON/);
+  });
+
+  it("answers 415 for a body that is not JSON", async () => {
+    const { owner } = await ownerWithTenant();
+    expectProblem(
+      await owner.json("POST", "/api/tenants", {
+        raw: "slug=x",
+        contentType: "application/x-www-form-urlencoded",
+      }),
+      415,
+    );
+  });
+
+  it("answers 422 with paths for wrong types and unknown fields", async () => {
+    const { owner } = await ownerWithTenant();
+    const problem = expectProblem(
+      await owner.json("POST", "/api/tenants", { body: { slug: 42, name: "x", plan: "enterprise" } }),
+      422,
+    );
+    expect(problem.errors?.map((e) => e.path)).toEqual(expect.arrayContaining(["slug"]));
+    expect(JSON.stringify(problem.errors)).toMatch(/plan/);
+  });
+
+  it("answers 413 for a body over 1 MiB and stores nothing", async () => {
+    const { owner, slug } = await ownerWithTenant();
+    const before = await countRows("secrets");
+    const res = await owner.json("PUT", `/api/tenants/${slug}/secrets/BIG`, {
+      raw: JSON.stringify({ value: "x".repeat(1024 * 1024 + 10) }),
+    });
+    expectProblem(res, 413);
+    expect(await countRows("secrets")).toBe(before);
+  });
+
+  it("answers 404 problem+json for unknown routes", async () => {
+    const res = await new Client().json("GET", "/api/nope");
+    expectProblem(res, 404);
+    expectProblem(await new Client().json("POST", "/api/tenants/x/unknown-thing"), 404);
+  });
+
+  it("refuses a cross-site cookie write with 403 and changes nothing", async () => {
+    const client = await signUp();
+    const before = await countRows("tenants");
+    const foreign = await client.json("POST", "/api/tenants", {
+      body: { slug: "csrf-victim", name: "x" },
+      headers: { origin: "https://evil.example" },
+    });
+    expectProblem(foreign, 403);
+    const crossSite = await client.json("POST", "/api/tenants", {
+      body: { slug: "csrf-victim", name: "x" },
+      headers: { origin: ORIGIN, "sec-fetch-site": "cross-site" },
+    });
+    expectProblem(crossSite, 403);
+    expect(await countRows("tenants")).toBe(before);
+  });
+
+  it("refuses a cookie write without an Origin header", async () => {
+    const client = await signUp();
+    const res = await client.call("POST", "/api/tenants", {
+      body: { slug: "no-origin", name: "x" },
+      headers: { origin: "" },
+    });
+    // An empty Origin is not ours either.
+    expect(res.status).toBe(403);
+  });
+
+  it("never answers 5xx for arbitrary JSON bodies on the write routes", async () => {
+    const { owner, slug } = await ownerWithTenant();
+    const paths = [
+      ["POST", "/api/auth/sign-up/email"],
+      ["POST", "/api/auth/sign-in/email"],
+      ["POST", "/api/tenants"],
+      ["POST", `/api/tenants/${slug}/invitations`],
+      ["POST", `/api/tenants/${slug}/tokens`],
+      ["PUT", `/api/tenants/${slug}/secrets/FUZZ`],
+      ["PATCH", `/api/tenants/${slug}/members/usr_nobody`],
+    ] as const;
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...paths), fc.jsonValue(), async ([method, path], body) => {
+        const res = await owner.call(method, path, { raw: JSON.stringify(body) });
+        await res.body?.cancel();
+        expect(res.status).toBeGreaterThanOrEqual(200);
+        expect(res.status).toBeLessThan(500);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * The trigger registry: each webhook trigger of a pipeline gets an opaque, unguessable hook id that
+ * stays the same across versions, and a generated signing secret when the spec names none.
+ */
+import type { TriggerView } from "../contracts/api";
+import { toBase64 } from "../crypto/encoding";
+import type { TenantVault } from "../crypto/envelope";
+import { newSecretToken, randomBytes } from "../crypto/random";
+import type { Db } from "../db/client";
+import type { PipelineSpec } from "../engine";
+
+type Webhook = NonNullable<PipelineSpec["triggers"]>[number]["webhook"];
+type TriggerRow = { hook_id: string; trigger_id: string; secret: string | null };
+
+export function webhooksOf(spec: PipelineSpec): Webhook[] {
+  return (spec.triggers ?? []).map((t) => t.webhook);
+}
+
+function needsGeneratedSecret(hook: Webhook): boolean {
+  return hook.verify.scheme !== "none" && hook.verify.secret === undefined;
+}
+
+export function secretContext(pipelineId: string, triggerId: string): string {
+  return `trigger:${pipelineId}:${triggerId}`;
+}
+
+/** Statements that bring the registry in line with the spec; rows for removed triggers go away. */
+export async function syncTriggers(
+  db: Db,
+  vault: TenantVault,
+  ids: { tenantId: string; pipelineId: string },
+  spec: PipelineSpec,
+  existing: TriggerRow[],
+  now: Date,
+) {
+  const wanted = new Map(webhooksOf(spec).map((h) => [h.id, h]));
+  const statements = [];
+  const stale = existing.filter((row) => !wanted.has(row.trigger_id)).map((row) => row.hook_id);
+  if (stale.length > 0) statements.push(db.deleteFrom("triggers").where("hook_id", "in", stale));
+  for (const hook of wanted.values()) {
+    const row = existing.find((r) => r.trigger_id === hook.id);
+    const secret =
+      needsGeneratedSecret(hook) && !row?.secret
+        ? await vault.encrypt(`whsec_${toBase64(randomBytes(32))}`, secretContext(ids.pipelineId, hook.id))
+        : undefined;
+    if (!row) {
+      statements.push(
+        db.insertInto("triggers").values({
+          hook_id: newSecretToken("hk"),
+          tenant_id: ids.tenantId,
+          pipeline_id: ids.pipelineId,
+          trigger_id: hook.id,
+          secret: secret ?? null,
+          created_at: now.toISOString(),
+        }),
+      );
+    } else if (secret) {
+      statements.push(db.updateTable("triggers").set({ secret }).where("hook_id", "=", row.hook_id));
+    }
+  }
+  return statements;
+}
+
+/** What the API shows of a pipeline's triggers; generated secrets only to editors and above. */
+export async function triggerViews(
+  origin: string,
+  pipelineId: string,
+  spec: PipelineSpec,
+  rows: TriggerRow[],
+  vault: TenantVault | null,
+): Promise<TriggerView[]> {
+  const views: TriggerView[] = [];
+  if (spec.schedule) views.push({ id: "schedule", kind: "schedule" });
+  for (const hook of webhooksOf(spec)) {
+    const row = rows.find((r) => r.trigger_id === hook.id);
+    if (!row) continue;
+    const view: TriggerView = { id: hook.id, kind: "webhook", url: `${origin}/hooks/${row.hook_id}` };
+    if (vault && row.secret && needsGeneratedSecret(hook)) {
+      view.secret = await vault.decrypt(row.secret, secretContext(pipelineId, hook.id));
+    }
+    views.push(view);
+  }
+  return views;
+}

@@ -1,0 +1,112 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { quotasOf } from "../config";
+import { CreateTenantBody, TenantDetail, TenantSummary } from "../contracts/api";
+import { newWrappedDataKey } from "../crypto/envelope";
+import { newId } from "../crypto/random";
+import { auditEntry } from "../db/audit";
+import { batch, db } from "../db/client";
+import { problems } from "../problem";
+import { authorize, clientIp, requireUser } from "./access";
+import { errorResponses, json, jsonBody, newApi } from "./openapi";
+
+const TenantParam = z.object({ t: z.string() });
+
+export const tenantsApi = newApi()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/",
+      operationId: "createTenant",
+      tags: ["tenants"],
+      request: jsonBody(CreateTenantBody),
+      responses: { 201: json(TenantSummary, "Created; the caller is its owner"), ...errorResponses },
+    }),
+    async (c) => {
+      const { user } = requireUser(c);
+      const body = c.req.valid("json");
+      const d = db(c.env.DB);
+      if (await d.selectFrom("tenants").select("id").where("slug", "=", body.slug).executeTakeFirst()) {
+        throw problems.conflict(`The slug "${body.slug}" is taken.`);
+      }
+      const now = new Date();
+      const id = newId("ten");
+      try {
+        await batch(c.env.DB, [
+          d.insertInto("tenants").values({
+            id,
+            slug: body.slug,
+            name: body.name,
+            plan: "free",
+            data_key: await newWrappedDataKey(c.env.MASTER_KEY, id),
+            created_at: now.toISOString(),
+          }),
+          d
+            .insertInto("memberships")
+            .values({ tenant_id: id, user_id: user.id, role: "owner", created_at: now.toISOString() }),
+          auditEntry(
+            d,
+            { tenantId: id, actor: user.email, action: "tenant.create", target: body.slug, ip: clientIp(c) },
+            now,
+          ),
+        ]);
+      } catch (error) {
+        if (String(error).includes("UNIQUE")) throw problems.conflict(`The slug "${body.slug}" is taken.`);
+        throw error;
+      }
+      return c.json({ slug: body.slug, name: body.name }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{t}",
+      operationId: "getTenant",
+      tags: ["tenants"],
+      request: { params: TenantParam },
+      responses: { 200: json(TenantDetail, "The tenant, its quotas and usage"), ...errorResponses },
+    }),
+    async (c) => {
+      const scope = await authorize(c, c.req.valid("param").t, "viewer");
+      const d = db(c.env.DB);
+      const [pipelines, members] = await Promise.all([
+        d
+          .selectFrom("pipelines")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("tenant_id", "=", scope.tenant.id)
+          .executeTakeFirstOrThrow(),
+        d
+          .selectFrom("memberships")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("tenant_id", "=", scope.tenant.id)
+          .executeTakeFirstOrThrow(),
+      ]);
+      const { slug, name, plan } = scope.tenant;
+      return c.json(
+        {
+          slug,
+          name,
+          plan,
+          role: scope.role,
+          quotas: quotasOf(c.env),
+          usage: { pipelines: pipelines.n, members: members.n },
+        },
+        200,
+      );
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/{t}",
+      operationId: "deleteTenant",
+      tags: ["tenants"],
+      request: { params: TenantParam },
+      responses: { 204: { description: "Deleted with everything in it" }, ...errorResponses },
+    }),
+    async (c) => {
+      const scope = await authorize(c, c.req.valid("param").t, "owner");
+      // Every tenant table cascades from tenants(id).
+      await db(c.env.DB).deleteFrom("tenants").where("id", "=", scope.tenant.id).execute();
+      return c.body(null, 204);
+    },
+  );

@@ -1,0 +1,111 @@
+/**
+ * The root Hono app: middleware order, route mounts, and the one error path (problem+json).
+ * Order matters: body size first (nothing reads an oversized body), then CSRF (nothing is written
+ * for a foreign origin), then identity.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { auditApi } from "./api/audit";
+import { authApi } from "./api/auth";
+import { invitationsApi } from "./api/invitations";
+import { meApi } from "./api/me";
+import { membersApi } from "./api/members";
+import { pipelineVersionsApi } from "./api/pipeline-versions";
+import { pipelinesApi } from "./api/pipelines";
+import { platformApi } from "./api/platform";
+import { secretsApi } from "./api/secrets";
+import { tenantsApi } from "./api/tenants";
+import { tokensApi } from "./api/tokens";
+import type { AppEnv } from "./app-env";
+import { VERSION } from "./config";
+import { publicJwks } from "./crypto/signing";
+import { authenticate } from "./middleware/authenticate";
+import { csrfProtection } from "./middleware/csrf";
+import { type ProblemCode, ProblemError, problems } from "./problem";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const HTTP_EXCEPTION_CODES: Partial<Record<number, ProblemCode>> = {
+  400: "malformed_body",
+  401: "unauthenticated",
+  404: "not_found",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+};
+
+function toProblem(error: unknown): ProblemError | null {
+  if (error instanceof ProblemError) return error;
+  if (error instanceof HTTPException) {
+    const code = HTTP_EXCEPTION_CODES[error.status] ?? "bad_request";
+    const detail =
+      error.status === 415
+        ? "Send a JSON body with Content-Type: application/json."
+        : error.message || "The request is not valid.";
+    return new ProblemError(error.status, code, detail);
+  }
+  return null;
+}
+
+const app = new OpenAPIHono<AppEnv>();
+
+app.use(
+  "/api/*",
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw problems.tooLarge(MAX_BODY_BYTES);
+    },
+  }),
+);
+app.use("/api/*", csrfProtection());
+app.use("/api/*", authenticate());
+
+const routes = app
+  .route("/api", platformApi)
+  .route("/api/auth", authApi)
+  .route("/api/me", meApi)
+  .route("/api/tenants", tenantsApi)
+  .route("/api/tenants", membersApi)
+  .route("/api/tenants", tokensApi)
+  .route("/api/tenants", secretsApi)
+  .route("/api/tenants", auditApi)
+  .route("/api/tenants", pipelinesApi)
+  .route("/api/tenants", pipelineVersionsApi)
+  .route("/api/invitations", invitationsApi);
+
+app.get("/.well-known/jwks.json", (c) =>
+  c.json(publicJwks(c.env.SIGNING_KEY), 200, { "Cache-Control": "public, max-age=300" }),
+);
+
+app.doc31("/api/openapi.json", (c) => ({
+  openapi: "3.1.0",
+  info: {
+    title: "Updraft API",
+    version: VERSION,
+    description: "Workflow orchestration on Cloudflare's edge.",
+  },
+  servers: [{ url: new URL(c.req.url).origin }],
+}));
+
+app.notFound((c) => {
+  const problem = problems.notFound("route");
+  return c.json(problem.toJSON(), 404, { "Content-Type": "application/problem+json" });
+});
+
+app.onError((error, c) => {
+  const problem = toProblem(error);
+  if (problem) {
+    return c.json(problem.toJSON(), problem.status as ContentfulStatusCode, {
+      ...problem.headers,
+      "Content-Type": "application/problem+json",
+    });
+  }
+  console.error("unhandled error", c.req.method, c.req.path, error);
+  const internal = new ProblemError(500, "internal", "Something went wrong on our side; it has been logged.");
+  return c.json(internal.toJSON(), 500, { "Content-Type": "application/problem+json" });
+});
+
+export type AppType = typeof routes;
+export { app };

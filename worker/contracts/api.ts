@@ -1,0 +1,192 @@
+/**
+ * Shapes of the public API (API.md), shared by the Worker's routes, the OpenAPI document and the dashboard.
+ * Request bodies are strict: an unknown field is a 422, not silently dropped.
+ */
+import { z } from "zod";
+
+export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const Slug = z.string().regex(SLUG_PATTERN, "must match [a-z0-9][a-z0-9-]{0,62}");
+export const SECRET_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+export const SecretName = z.string().regex(SECRET_NAME_PATTERN, "must match [A-Za-z_][A-Za-z0-9_]{0,127}");
+
+export const ROLES = ["owner", "admin", "editor", "viewer"] as const;
+export const Role = z.enum(ROLES);
+export type Role = z.infer<typeof Role>;
+/** Roles a token or invitation may carry: everything but owner (ownership belongs to people). */
+export const GrantableRole = z.enum(["admin", "editor", "viewer"]);
+
+export const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type Problem = z.infer<typeof Problem>;
+
+// Identity
+export const SignUpBody = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  email: z.email().max(254),
+  password: z.string().min(8, "must be at least 8 characters").max(256),
+});
+export const SignInBody = z.strictObject({
+  email: z.string().min(1).max(254),
+  password: z.string().min(1).max(256),
+});
+export const User = z.object({ id: z.string(), email: z.string(), name: z.string() });
+export type User = z.infer<typeof User>;
+export const SessionResponse = z.object({ user: User });
+export const TenantRef = z.object({ slug: z.string(), name: z.string(), role: Role });
+export const MeResponse = z.object({
+  user: User.nullable(),
+  token: z.object({ id: z.string(), name: z.string(), tenant: z.string(), role: Role }).nullable(),
+  tenants: z.array(TenantRef),
+});
+export type MeResponse = z.infer<typeof MeResponse>;
+
+// Tenants
+export const CreateTenantBody = z.strictObject({ slug: Slug, name: z.string().trim().min(1).max(100) });
+export const TenantSummary = z.object({ slug: z.string(), name: z.string() });
+export const Quotas = z.object({
+  pipelines: z.number().int(),
+  runs_per_day: z.number().int(),
+  concurrent_runs: z.number().int(),
+  deliveries_per_minute: z.number().int(),
+});
+export const TenantDetail = z.object({
+  slug: z.string(),
+  name: z.string(),
+  plan: z.string(),
+  role: Role,
+  quotas: Quotas,
+  usage: z.object({ pipelines: z.number().int(), members: z.number().int() }),
+});
+export type TenantDetail = z.infer<typeof TenantDetail>;
+
+export const Member = z.object({ user_id: z.string(), email: z.string(), name: z.string(), role: Role });
+export type Member = z.infer<typeof Member>;
+export const MemberList = z.object({ items: z.array(Member) });
+export const ChangeRoleBody = z.strictObject({ role: Role });
+export const InviteBody = z.strictObject({ email: z.email().max(254), role: Role });
+export const Invitation = z.object({
+  id: z.string(),
+  email: z.string(),
+  role: Role,
+  accept_url: z.string(),
+  created_at: z.string(),
+  expires_at: z.string(),
+});
+export const InvitationList = z.object({ items: z.array(Invitation.omit({ accept_url: true })) });
+export const InvitationPreview = z.object({
+  tenant: TenantSummary,
+  email: z.string(),
+  role: Role,
+  expires_at: z.string(),
+});
+export const AcceptedInvitation = z.object({ tenant: TenantSummary, role: Role });
+
+export const CreateTokenBody = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  role: GrantableRole,
+});
+export const Token = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: Role,
+  created_at: z.string(),
+  last_used_at: z.string().nullable(),
+});
+export type Token = z.infer<typeof Token>;
+export const CreatedToken = Token.extend({ token: z.string() });
+export const TokenList = z.object({ items: z.array(Token) });
+
+export const PutSecretBody = z.strictObject({
+  value: z
+    .string()
+    .min(1)
+    .max(64 * 1024),
+});
+export const SecretEntry = z.object({ name: z.string(), updated_at: z.string() });
+export const SecretList = z.object({ items: z.array(SecretEntry) });
+
+export const AuditEntry = z.object({
+  at: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  target: z.string(),
+  ip: z.string().nullable(),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+export const AuditPage = z.object({ items: z.array(AuditEntry), next_cursor: z.string().nullable() });
+
+// Pipelines
+export const SpecErrorItem = z.object({
+  path: z.string(),
+  message: z.string(),
+  line: z.number().int().optional(),
+  column: z.number().int().optional(),
+});
+export type SpecErrorItem = z.infer<typeof SpecErrorItem>;
+export const TriggerView = z.object({
+  id: z.string(),
+  kind: z.enum(["webhook", "schedule"]),
+  url: z.string().optional(),
+  secret: z.string().optional(),
+});
+export type TriggerView = z.infer<typeof TriggerView>;
+export const SavedPipeline = z.object({
+  slug: z.string(),
+  version: z.number().int(),
+  triggers: z.array(TriggerView),
+});
+export const ValidationResult = z.object({ valid: z.boolean(), errors: z.array(SpecErrorItem) });
+export const ScheduleView = z.object({ cron: z.string(), timezone: z.string(), catchup: z.boolean() });
+export const PipelineSummary = z.object({
+  slug: z.string(),
+  name: z.string(),
+  version: z.number().int(),
+  paused: z.boolean(),
+  schedule: ScheduleView.nullable(),
+  last_run: z.null(),
+  updated_at: z.string(),
+});
+export type PipelineSummary = z.infer<typeof PipelineSummary>;
+export const PipelinePage = z.object({ items: z.array(PipelineSummary), next_cursor: z.string().nullable() });
+export const PipelineDetail = z.object({
+  slug: z.string(),
+  name: z.string(),
+  description: z.string().nullable(),
+  version: z.number().int(),
+  paused: z.boolean(),
+  spec: z.record(z.string(), z.unknown()),
+  source: z.string(),
+  format: z.enum(["yaml", "json"]),
+  triggers: z.array(TriggerView),
+  next_runs: z.array(z.string()),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type PipelineDetail = z.infer<typeof PipelineDetail>;
+export const PipelineVersion = z.object({
+  version: z.number().int(),
+  created_at: z.string(),
+  created_by: z.string(),
+});
+export const PipelineVersionList = z.object({
+  items: z.array(PipelineVersion),
+  next_cursor: z.string().nullable(),
+});
+export const PipelineVersionDetail = PipelineVersion.extend({
+  spec: z.record(z.string(), z.unknown()),
+  source: z.string(),
+  format: z.enum(["yaml", "json"]),
+});
+export const PauseState = z.object({ slug: z.string(), paused: z.boolean() });
+
+export const Health = z.object({ ok: z.literal(true), version: z.string() });
+
+export const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(200).optional(),
+});

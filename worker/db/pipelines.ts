@@ -1,0 +1,72 @@
+/** Pipelines and their immutable versions. */
+import type { Db } from "./client";
+
+export type PipelineRow = {
+  id: string;
+  slug: string;
+  name: string;
+  paused: number;
+  latest_version: number;
+  schedule: string | null;
+  created_at: string;
+  updated_at: string;
+};
+
+export function findPipeline(db: Db, tenantId: string, slug: string): Promise<PipelineRow | undefined> {
+  return db
+    .selectFrom("pipelines")
+    .select(["id", "slug", "name", "paused", "latest_version", "schedule", "created_at", "updated_at"])
+    .where("tenant_id", "=", tenantId)
+    .where("slug", "=", slug)
+    .executeTakeFirst();
+}
+
+export function findVersion(db: Db, pipelineId: string, version: number) {
+  return db
+    .selectFrom("pipeline_versions")
+    .select(["version", "spec", "source", "format", "digest", "created_at", "created_by"])
+    .where("pipeline_id", "=", pipelineId)
+    .where("version", "=", version)
+    .executeTakeFirst();
+}
+
+export async function countPipelines(db: Db, tenantId: string): Promise<number> {
+  const row = await db
+    .selectFrom("pipelines")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("tenant_id", "=", tenantId)
+    .executeTakeFirstOrThrow();
+  return row.n;
+}
+
+export async function listPipelines(db: Db, tenantId: string, limit: number, after: string | undefined) {
+  let query = db
+    .selectFrom("pipelines")
+    .select(["slug", "name", "paused", "latest_version", "schedule", "updated_at"])
+    .where("tenant_id", "=", tenantId)
+    .orderBy("slug")
+    .limit(limit + 1);
+  if (after !== undefined) query = query.where("slug", ">", after);
+  const rows = await query.execute();
+  return { rows: rows.slice(0, limit), more: rows.length > limit };
+}
+
+export async function listVersions(db: Db, pipelineId: string, limit: number, before: number | undefined) {
+  let query = db
+    .selectFrom("pipeline_versions")
+    .select(["version", "created_at", "created_by"])
+    .where("pipeline_id", "=", pipelineId)
+    .orderBy("version", "desc")
+    .limit(limit + 1);
+  if (before !== undefined) query = query.where("version", "<", before);
+  const rows = await query.execute();
+  return { rows: rows.slice(0, limit), more: rows.length > limit };
+}
+
+export function listTriggers(db: Db, pipelineId: string) {
+  return db
+    .selectFrom("triggers")
+    .select(["hook_id", "trigger_id", "secret"])
+    .where("pipeline_id", "=", pipelineId)
+    .execute();
+}

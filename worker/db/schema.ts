@@ -1,0 +1,117 @@
+/** Mirrors migrations/: one interface per table. Row types stay in db/; API responses map to contracts/. */
+import type { Generated } from "kysely";
+import type { Role } from "../contracts/api";
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  created_at: string;
+}
+export interface SessionsTable {
+  token_hash: string;
+  user_id: string;
+  created_at: string;
+  expires_at: string;
+}
+export interface SignInFailuresTable {
+  key: string;
+  failures: number;
+  window_started_at: string;
+}
+export interface TenantsTable {
+  id: string;
+  slug: string;
+  name: string;
+  plan: string;
+  data_key: string;
+  created_at: string;
+}
+export interface MembershipsTable {
+  tenant_id: string;
+  user_id: string;
+  role: Role;
+  created_at: string;
+}
+export interface InvitationsTable {
+  id: string;
+  tenant_id: string;
+  email: string;
+  role: Role;
+  invited_by: string;
+  created_at: string;
+  expires_at: string;
+  accepted_at: string | null;
+  accepted_by: string | null;
+}
+export interface ApiTokensTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  role: Exclude<Role, "owner">;
+  token_hash: string;
+  created_by: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+export interface SecretsTable {
+  tenant_id: string;
+  name: string;
+  ciphertext: string;
+  updated_at: string;
+  updated_by: string;
+}
+export interface AuditLogTable {
+  seq: Generated<number>;
+  tenant_id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  ip: string | null;
+}
+export interface PipelinesTable {
+  id: string;
+  tenant_id: string;
+  slug: string;
+  name: string;
+  paused: number;
+  latest_version: number;
+  schedule: string | null;
+  created_at: string;
+  updated_at: string;
+}
+export interface PipelineVersionsTable {
+  pipeline_id: string;
+  version: number;
+  spec: string;
+  source: string;
+  format: "yaml" | "json";
+  digest: string;
+  created_at: string;
+  created_by: string;
+}
+export interface TriggersTable {
+  hook_id: string;
+  tenant_id: string;
+  pipeline_id: string;
+  trigger_id: string;
+  secret: string | null;
+  created_at: string;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  sign_in_failures: SignInFailuresTable;
+  tenants: TenantsTable;
+  memberships: MembershipsTable;
+  invitations: InvitationsTable;
+  api_tokens: ApiTokensTable;
+  secrets: SecretsTable;
+  audit_log: AuditLogTable;
+  pipelines: PipelinesTable;
+  pipeline_versions: PipelineVersionsTable;
+  triggers: TriggersTable;
+}

@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { ensureDevVars } from "./dev-vars.mjs";
+import { ensureDevVars, ensurePluginDevVars } from "./dev-vars.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -15,6 +15,7 @@ const { values } = parseArgs({
 const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 
 if (await ensureDevVars()) console.log("Created .dev.vars with a new master key and signing key.");
+ensurePluginDevVars();
 if (!existsSync("web/build/index.html")) {
   console.error("web/build is missing: run `npm run build:web` first (npm start does).");
   process.exit(1);

@@ -2,7 +2,7 @@
 // local-only network switch. Existing files are left alone so data stays decryptable across restarts.
 
 import { webcrypto } from "node:crypto";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 
 export async function newSecrets() {
   const master = webcrypto.getRandomValues(new Uint8Array(32));
@@ -27,4 +27,15 @@ export async function ensureDevVars(path = ".dev.vars") {
   ];
   writeFileSync(path, lines.join("\n"), { mode: 0o600 });
   return true;
+}
+
+/** Plugin Workers read their own .dev.vars: locally they may call private and loopback addresses. */
+export function ensurePluginDevVars(root = "plugins") {
+  if (!existsSync(root)) return;
+  for (const name of readdirSync(root)) {
+    const dir = `${root}/${name}`;
+    if (existsSync(`${dir}/wrangler.toml`) && !existsSync(`${dir}/.dev.vars`)) {
+      writeFileSync(`${dir}/.dev.vars`, "UPDRAFT_ALLOW_PRIVATE_NETWORK=true\n");
+    }
+  }
 }

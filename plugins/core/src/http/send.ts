@@ -1,0 +1,56 @@
+/**
+ * Sending with redirects followed by hand: fetch's automatic following would let a public URL
+ * redirect into the private network after the destination check passed.
+ */
+import { NonRetriableError } from "../../../sdk/src/index.ts";
+
+const MAX_REDIRECTS = 5;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+export interface SendOptions {
+  method: string;
+  headers: Headers;
+  body: string | undefined;
+  signal: AbortSignal;
+  /** Refusal reason for a destination, or null to allow it; checked for every hop. */
+  guard(url: URL): string | null;
+}
+
+export interface Sent {
+  response: Response;
+  url: URL;
+}
+
+export async function send(start: URL, options: SendOptions): Promise<Sent> {
+  let url = start;
+  let { method, body } = options;
+  const headers = new Headers(options.headers);
+  for (let hop = 0; ; hop++) {
+    const refusal = options.guard(url);
+    if (refusal) throw new NonRetriableError(`refusing to fetch ${url.origin}: ${refusal}`);
+    const response = await fetch(url, { method, headers, body, redirect: "manual", signal: options.signal });
+    const location = response.headers.get("location");
+    if (!REDIRECTS.has(response.status) || location === null) return { response, url };
+    if (hop >= MAX_REDIRECTS) throw new NonRetriableError(`more than ${MAX_REDIRECTS} redirects`);
+    await response.body?.cancel();
+    const next = new URL(location, url);
+    if (next.protocol !== "http:" && next.protocol !== "https:") {
+      throw new NonRetriableError(`redirected to a ${next.protocol} URL`);
+    }
+    // As browsers do: 303 (and 301/302 after a POST) turn into a bodiless GET.
+    if (
+      response.status === 303 ||
+      ((response.status === 301 || response.status === 302) && method === "POST")
+    ) {
+      method = method === "HEAD" ? "HEAD" : "GET";
+      body = undefined;
+      headers.delete("content-type");
+    }
+    // Credentials meant for one origin must not be replayed to another.
+    if (next.origin !== url.origin) {
+      headers.delete("authorization");
+      headers.delete("cookie");
+    }
+    url = next;
+  }
+}

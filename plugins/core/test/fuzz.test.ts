@@ -1,0 +1,89 @@
+/** Whatever arrives, the plugin answers in protocol shape and never with a server error. */
+import { env } from "cloudflare:workers";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { signInvocation } from "../../sdk/src/index.ts";
+import { type Answer, BASE, invocationBody, send, signedPost } from "./helpers.ts";
+
+const OPERATORS = ["http", "transform", "noop", "sleep"] as const;
+
+function expectProtocolShape(answer: Answer) {
+  expect(answer.status).toBeLessThan(500);
+  expect(["success", "failure", "waiting", "running"]).toContain(answer.body.status);
+}
+
+describe("fuzzing the protocol surface", () => {
+  it("answers 400 to any signed JSON that is not an invocation", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue(), async (value) => {
+        const answer = await signedPost("/operators/noop", value);
+        expect(answer.status).toBe(400);
+        expectProtocolShape(answer);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("answers any input to any operator with a result, never a 5xx", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...OPERATORS),
+        fc.dictionary(
+          fc.constantFrom("url", "method", "expression", "data", "duration", "value", "x"),
+          fc.jsonValue(),
+        ),
+        async (operator, input) => {
+          const answer = await signedPost(`/operators/${operator}`, invocationBody(input));
+          expect(answer.status).toBe(200);
+          expectProtocolShape(answer);
+        },
+      ),
+      { numRuns: 120 },
+    );
+  });
+
+  it("evaluates arbitrary expression text without crashing", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ maxLength: 60 }),
+        fc.jsonValue({ maxDepth: 3 }),
+        async (expression, data) => {
+          const answer = await signedPost(
+            "/operators/transform",
+            invocationBody({ expression: `${expression}x`, data }),
+          );
+          expect(answer.status).toBe(200);
+          expectProtocolShape(answer);
+        },
+      ),
+      { numRuns: 120 },
+    );
+  });
+
+  it("answers 401 to arbitrary signature headers", async () => {
+    const body = JSON.stringify(invocationBody({}));
+    const genuine = await signInvocation({ privateJwk: env.TEST_SIGNING_JWK, body });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record(
+          { "webhook-signature": fc.string(), "webhook-timestamp": fc.string(), "webhook-id": fc.string() },
+          {
+            requiredKeys: [],
+          },
+        ),
+        async (headers) => {
+          // Header values must be valid ByteStrings; replace what fetch itself would reject.
+          const safe = Object.fromEntries(
+            Object.entries(headers).map(([k, v]) => [k, v.replace(/[^\x20-\x7e]/g, "?")]),
+          );
+          const answer = await send(
+            new Request(`${BASE}/operators/noop`, { method: "POST", body, headers: { ...genuine, ...safe } }),
+          );
+          if (answer.status !== 200) expect(answer.status).toBe(401);
+          expectProtocolShape(answer);
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+});

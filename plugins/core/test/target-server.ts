@@ -1,0 +1,69 @@
+/**
+ * A fake remote service on 127.0.0.1 for the http operator: the Worker under test reaches it over
+ * real TCP, the same path production traffic takes.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { TestProject } from "vitest/node";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    targetPort: number;
+  }
+}
+
+async function bodyOf(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const url = new URL(request.url ?? "/", "http://target");
+  const body = await bodyOf(request);
+  const param = (name: string) => url.searchParams.get(name);
+  switch (url.pathname) {
+    case "/echo":
+      response.writeHead(200, { "content-type": "application/json", "x-target": "yes" });
+      response.end(
+        JSON.stringify({ method: request.method, headers: request.headers, query: url.search, body }),
+      );
+      return;
+    case "/text":
+      response.writeHead(200, { "content-type": "text/plain" });
+      response.end("plain words");
+      return;
+    case "/status": {
+      const retryAfter = param("retry_after");
+      response.writeHead(Number(param("code") ?? "500"), {
+        "content-type": "application/json",
+        ...(retryAfter ? { "retry-after": retryAfter } : {}),
+      });
+      response.end(JSON.stringify({ error: "as requested" }));
+      return;
+    }
+    case "/big":
+      response.writeHead(200, { "content-type": "text/plain" });
+      response.end("x".repeat(2 * 1024 * 1024));
+      return;
+    case "/redirect":
+      response.writeHead(Number(param("code") ?? "302"), { location: param("to") ?? "/echo" });
+      response.end();
+      return;
+    case "/slow":
+      setTimeout(() => response.end("late"), Number(param("ms") ?? "2000"));
+      return;
+    default:
+      response.writeHead(404);
+      response.end();
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const server = createServer((request, response) => {
+    answer(request, response).catch(() => response.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  project.provide("targetPort", (server.address() as AddressInfo).port);
+  return () => new Promise<void>((resolve) => server.close(() => resolve()));
+}

@@ -1,0 +1,99 @@
+/**
+ * The one protocol handler every host adapter calls: routes `{base}/manifest`,
+ * `{base}/operators/{name}` and `{base}/connection/test`, verifies signatures, and answers with
+ * the wire form of an Outcome.
+ */
+import { MAX_BODY_BYTES, parseBody, readBody, reject } from "./body.ts";
+import { testConnection } from "./connection-test.ts";
+import type { Plugin } from "./define.ts";
+import type { PluginHost } from "./host.ts";
+import { Invocation } from "./invocation.ts";
+import { KeysUnavailableError, keyRingFor } from "./keys.ts";
+import { type Outcome, toResponse } from "./outcome.ts";
+import { invokeOperator } from "./run.ts";
+import { verifySignature } from "./verify.ts";
+
+export interface HandlerOptions {
+  /** Path prefix the plugin is served under, e.g. `/core`; default none. */
+  basePath?: string;
+}
+
+type Route = { kind: "manifest" } | { kind: "operator"; name: string } | { kind: "connection_test" };
+
+function route(pathname: string, basePath: string): Route | null {
+  const base = basePath.replace(/\/+$/, "");
+  if (!pathname.startsWith(`${base}/`)) return null;
+  const rest = pathname.slice(base.length);
+  if (rest === "/manifest") return { kind: "manifest" };
+  if (rest === "/connection/test") return { kind: "connection_test" };
+  const match = /^\/operators\/([a-z0-9-]+)$/.exec(rest);
+  return match?.[1] ? { kind: "operator", name: match[1] } : null;
+}
+
+async function handleSigned(
+  plugin: Plugin,
+  target: Route,
+  request: Request,
+  host: PluginHost,
+): Promise<Outcome> {
+  const body = await readBody(request);
+  if (body === null) return reject(413, "too_large", `the body exceeds ${MAX_BODY_BYTES} bytes`);
+  // Signatures are checked before anything else is revealed, including whether the operator exists.
+  const verdict = await verifySignature(request.headers, body, keyRingFor(host.env, host.platformFetch));
+  if (!verdict.ok) return reject(401, verdict.code, verdict.error);
+  if (target.kind === "connection_test") return testConnection(plugin, body, host);
+  const operator = target.kind === "operator" ? plugin.operator(target.name) : undefined;
+  if (!operator) return reject(404, "unknown_operator", `plugin ${plugin.name} has no such operator`);
+  const invocation = parseBody(Invocation, body);
+  if (!invocation.ok) return invocation.outcome;
+  return invokeOperator(plugin, operator, invocation.value, host);
+}
+
+async function outcomeFor(
+  plugin: Plugin,
+  request: Request,
+  host: PluginHost,
+  basePath: string,
+): Promise<Outcome> {
+  const target = route(new URL(request.url).pathname, basePath);
+  if (target === null) return reject(404, "not_found", "no such route in the plugin protocol");
+  if (target.kind === "manifest") {
+    if (request.method === "GET" || request.method === "HEAD")
+      return { kind: "manifest", manifest: plugin.manifest };
+    return reject(405, "method_not_allowed", "the manifest is read with GET", { allow: "GET, HEAD" });
+  }
+  if (request.method !== "POST") return reject(405, "method_not_allowed", "use POST", { allow: "POST" });
+  try {
+    return await handleSigned(plugin, target, request, host);
+  } catch (thrown) {
+    if (thrown instanceof KeysUnavailableError) return { kind: "keys_unavailable", error: thrown.message };
+    throw thrown;
+  }
+}
+
+/**
+ * Answers one HTTP request for `plugin`. Host adapters (`toWorker`, `serveNode`) wrap this; call it
+ * directly to embed a plugin in another router.
+ *
+ * @example
+ * const response = await handlePluginRequest(plugin, request, {
+ *   env, waitUntil: (p) => ctx.waitUntil(p), platformFetch: (r) => fetch(r),
+ * });
+ */
+export async function handlePluginRequest(
+  plugin: Plugin,
+  request: Request,
+  host: PluginHost,
+  options: HandlerOptions = {},
+): Promise<Response> {
+  let outcome: Outcome;
+  try {
+    outcome = await outcomeFor(plugin, request, host, options.basePath ?? "");
+  } catch (thrown) {
+    // A bug in the SDK or host must still answer in protocol shape; the platform retries it.
+    console.error("updraft plugin: unexpected error", thrown);
+    outcome = { kind: "crashed", error: "the plugin failed unexpectedly" };
+  }
+  const response = toResponse(outcome);
+  return request.method === "HEAD" ? new Response(null, response) : response;
+}

@@ -1,0 +1,83 @@
+/**
+ * The invocation body the platform POSTs to `{base}/operators/{name}`. Known fields are checked as
+ * strictly as an API body; unknown top-level fields pass through so a newer platform can add fields
+ * without breaking older plugins.
+ */
+import { z } from "zod";
+
+const isoTime = z.iso.datetime({ offset: true });
+const identifier = z.string().min(1).max(512);
+const jsonObject = z.record(z.string(), z.unknown());
+
+/**
+ * What an operator declared with `context: true` receives: the same names pipeline expressions see.
+ * Secrets are never part of it.
+ */
+export const InvocationContext = z.looseObject({
+  params: jsonObject.default({}),
+  trigger: z.unknown().optional(),
+  tasks: jsonObject.default({}),
+  run: jsonObject.default({}),
+  item: z.unknown().optional(),
+});
+export type InvocationContext = z.output<typeof InvocationContext>;
+
+const InvocationFields = z.object({
+  invocation_id: identifier,
+  idempotency_key: identifier,
+  attempt: z.number().int().min(1),
+  tenant: identifier,
+  pipeline: identifier,
+  run: identifier,
+  task: identifier,
+  // -1 (Airflow's convention) or null when the task is not mapped.
+  map_index: z.number().int().min(-1).nullable(),
+  logical_date: isoTime.nullable(),
+  input: jsonObject,
+  // null when the plugin has no connection settings or the task uses no installation.
+  connection: jsonObject.nullable(),
+  callback_url: z.url({ protocol: /^https?$/ }),
+  deadline: isoTime,
+  // Extension: when the task instance first started, so sensors can stay stateless across pokes.
+  task_started_at: isoTime.optional(),
+  // Extension: only sent to operators that declare `context: true`.
+  context: InvocationContext.optional(),
+});
+
+/**
+ * The invocation body schema: known fields strict, unknown top-level fields kept (forward compatible).
+ *
+ * @example
+ * const parsed = Invocation.safeParse(JSON.parse(text));
+ * if (parsed.success) console.log(parsed.data.task, parsed.data.attempt);
+ */
+export const Invocation = InvocationFields.loose();
+export type Invocation = z.output<typeof Invocation>;
+
+/** The fields an operator sees as `ctx.invocation`: everything except its input, connection and context. */
+export type InvocationMeta = Omit<z.output<typeof InvocationFields>, "input" | "connection" | "context">;
+
+/** Body of `POST {base}/connection/test`. */
+export const ConnectionTest = z.looseObject({ connection: jsonObject.nullable() });
+
+/** One schema violation, as `{path, message}` with a dotted path (`headers.accept`, `items.0`). */
+export interface Issue {
+  path: string;
+  message: string;
+}
+
+/** Flattens zod issues into `{path, message}`; the messages never echo the offending values. */
+export function issuesOf(error: z.ZodError, prefix = ""): Issue[] {
+  return error.issues.map((issue) => ({
+    path: [prefix, ...issue.path.map(String)].filter((part) => part !== "").join("."),
+    message: issue.message,
+  }));
+}
+
+/** "url: Invalid URL; method: Invalid option" — for the single `error` string of a result. */
+export function describeIssues(issues: readonly Issue[]): string {
+  return issues
+    .slice(0, 10)
+    .map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message))
+    .join("; ");
+}

@@ -100,4 +100,45 @@ describe("bad input", () => {
       { numRuns: 60 },
     );
   });
+
+  it("never answers 5xx for arbitrary specs, as YAML or JSON", async () => {
+    const { owner, slug } = await ownerWithTenant();
+    const taskish = fc.record(
+      {
+        id: fc.oneof(fc.constantFrom("a", "b", "c"), fc.string()),
+        uses: fc.oneof(fc.constant("core/noop@^1"), fc.string()),
+        needs: fc.array(fc.constantFrom("a", "b", "c", "zz")),
+        with: fc.dictionary(
+          fc.string(),
+          fc.oneof(fc.string(), fc.constant("{{ tasks.a.output }}"), fc.jsonValue()),
+        ),
+      },
+      { requiredKeys: [] },
+    );
+    const specish = fc.oneof(
+      fc.jsonValue(),
+      fc.record(
+        { name: fc.oneof(fc.string(), fc.integer()), tasks: fc.array(taskish, { maxLength: 4 }) },
+        { requiredKeys: [] },
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(specish, fc.boolean(), fc.string(), async (spec, asYaml, garbage) => {
+        const raw = asYaml ? `${garbage}\n${JSON.stringify(spec)}` : JSON.stringify(spec);
+        const contentType = asYaml ? "application/yaml" : "application/json";
+        for (const path of [
+          `/api/tenants/${slug}/pipelines/fuzz`,
+          `/api/tenants/${slug}/pipelines/fuzz/validate`,
+        ]) {
+          const res = await owner.call(path.endsWith("validate") ? "POST" : "PUT", path, {
+            raw,
+            contentType,
+          });
+          await res.body?.cancel();
+          expect(res.status).toBeLessThan(500);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
 });

@@ -60,20 +60,29 @@ describe("sign-up, sign-in, sign-out", () => {
     );
   });
 
-  it("rate-limits sign-in failures per account with 429 and Retry-After, even for the right password", async () => {
+  it("rate-limits one client's failures on an account with 429 and Retry-After, even for the right password", async () => {
     const email = uniqueEmail();
     await signUp(email, "the right password");
+    const from = { "cf-connecting-ip": "198.51.100.7" };
     for (let i = 0; i < 5; i++) {
       const res = await new Client().json("POST", "/api/auth/sign-in/email", {
         body: { email, password: `wrong ${i}` },
+        headers: from,
       });
       expect(res.status).toBe(401);
     }
     const blocked = await new Client().json("POST", "/api/auth/sign-in/email", {
       body: { email, password: "the right password" },
+      headers: from,
     });
     expectProblem(blocked, 429);
     expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Someone else's guessing does not lock the owner out from their own address.
+    const owner = await new Client().json("POST", "/api/auth/sign-in/email", {
+      body: { email, password: "the right password" },
+      headers: { "cf-connecting-ip": "198.51.100.8" },
+    });
+    expect(owner.status).toBe(200);
   });
 
   it("rate-limits sign-in failures per client address across accounts", async () => {

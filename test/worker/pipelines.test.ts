@@ -47,7 +47,12 @@ describe("pipelines", () => {
     expect(github?.url).toMatch(/^http:\/\/localhost\/hooks\/hk_[A-Za-z0-9_-]{30,}$/);
     expect(github?.secret).toBeUndefined();
     expect(generic?.secret).toMatch(/^whsec_/);
-    expect(res.body.triggers).toContainEqual({ id: "schedule", kind: "schedule" });
+    expect(res.body.triggers).toContainEqual({
+      id: "schedule",
+      kind: "schedule",
+      cron: "0 9 * * 1-5",
+      timezone: "Europe/Berlin",
+    });
   });
 
   it("writes nothing for an identical spec and a new version for a change, keeping hook URLs", async () => {

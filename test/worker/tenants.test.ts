@@ -150,6 +150,23 @@ describe("members and invitations", () => {
     );
   });
 
+  it("shows an invitation to anyone holding its link, and refuses a second invitation to the same address", async () => {
+    const { owner, slug } = await ownerWithTenant();
+    const invite = await owner.json<{ id: string }>("POST", `/api/tenants/${slug}/invitations`, {
+      body: { email: "twice@example.com", role: "editor" },
+    });
+    const preview = await new Client().json("GET", `/api/invitations/${invite.body.id}`);
+    expect(preview.status).toBe(200);
+    expect(preview.body).toMatchObject({ tenant: { slug }, email: "twice@example.com", role: "editor" });
+    expectProblem(await new Client().json("POST", `/api/invitations/${invite.body.id}/accept`), 401);
+    expectProblem(
+      await owner.json("POST", `/api/tenants/${slug}/invitations`, {
+        body: { email: "Twice@example.com", role: "viewer" },
+      }),
+      409,
+    );
+  });
+
   it("lists and revokes pending invitations", async () => {
     const { owner, slug } = await ownerWithTenant();
     const invite = await owner.json<{ id: string }>("POST", `/api/tenants/${slug}/invitations`, {

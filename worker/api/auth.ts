@@ -5,7 +5,7 @@ import { deleteCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../app-env";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../auth/password";
 import { newSession, SESSION_COOKIE, SESSION_TTL_MS } from "../auth/sessions";
-import { clearFailures, recordFailures, retryAfterSeconds, type ThrottleKey } from "../auth/throttle";
+import { clearFailures, recordFailures, retryAfterSeconds, signInKeys } from "../auth/throttle";
 import { SessionResponse, SignInBody, SignUpBody } from "../contracts/api";
 import { newId } from "../crypto/random";
 import { batch, db } from "../db/client";
@@ -77,10 +77,7 @@ export const authApi = newApi()
       const d = db(c.env.DB);
       const now = new Date();
       const ip = clientIp(c);
-      const keys: ThrottleKey[] = [
-        { kind: "email", value: email },
-        ...(ip ? [{ kind: "ip" as const, value: ip }] : []),
-      ];
+      const keys = signInKeys(email, ip);
       const wait = await retryAfterSeconds(d, keys, now);
       if (wait > 0) throw problems.rateLimited("Too many failed sign-ins; try again later.", wait);
       const user = await d.selectFrom("users").selectAll().where("email", "=", email).executeTakeFirst();
@@ -92,7 +89,7 @@ export const authApi = newApi()
         throw problems.unauthenticated("The email or password is wrong.");
       }
       const session = await newSession(user.id, now);
-      await batch(c.env.DB, [d.insertInto("sessions").values(session.row), clearFailures(d, email)]);
+      await batch(c.env.DB, [d.insertInto("sessions").values(session.row), clearFailures(d, email, ip)]);
       setSessionCookie(c, session.token);
       return c.json({ user: { id: user.id, email: user.email, name: user.name } }, 200);
     },

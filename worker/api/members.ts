@@ -162,6 +162,16 @@ export const membersApi = newApi()
         .executeTakeFirst();
       if (existing) throw problems.conflict(`${email} is already a member.`);
       const now = new Date();
+      const pending = await d
+        .selectFrom("invitations")
+        .select("id")
+        .where("tenant_id", "=", scope.tenant.id)
+        .where("email", "=", email)
+        .where("accepted_at", "is", null)
+        .where("expires_at", ">", now.toISOString())
+        .executeTakeFirst();
+      if (pending)
+        throw problems.conflict(`${email} already has a pending invitation; revoke it to send a new one.`);
       const invitation = {
         id: newSecretToken("inv"),
         email,

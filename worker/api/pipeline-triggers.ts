@@ -70,7 +70,14 @@ export async function triggerViews(
   vault: TenantVault | null,
 ): Promise<TriggerView[]> {
   const views: TriggerView[] = [];
-  if (spec.schedule) views.push({ id: "schedule", kind: "schedule" });
+  if (spec.schedule) {
+    views.push({
+      id: "schedule",
+      kind: "schedule",
+      cron: spec.schedule.cron,
+      timezone: spec.schedule.timezone,
+    });
+  }
   for (const hook of webhooksOf(spec)) {
     const row = rows.find((r) => r.trigger_id === hook.id);
     if (!row) continue;

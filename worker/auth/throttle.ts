@@ -1,17 +1,30 @@
 /**
- * Sign-in throttling: failures are counted per account and per client address inside a fixed window.
- * Past the limit, sign-in answers 429 with Retry-After until the window ends — even for the right
- * password, so guessing cannot continue by luck.
+ * Sign-in throttling: failures are counted inside a fixed window per (account, client address), per
+ * client address, and per account across all addresses. Past a limit, sign-in answers 429 with
+ * Retry-After until the window ends — even for the right password, so guessing cannot continue by luck.
+ * The per-account limit is high on purpose: a low one would let anyone lock out anyone else.
  */
 import type { Db } from "../db/client";
 
 const WINDOW_MS = 15 * 60 * 1000;
-const LIMITS = { email: 5, ip: 50 } as const;
+const LIMITS = { client: 5, ip: 50, account: 100 } as const;
 
 export type ThrottleKey = { kind: keyof typeof LIMITS; value: string };
 
 function keyOf(k: ThrottleKey): string {
   return `${k.kind}:${k.value}`;
+}
+
+function clientKey(email: string, ip: string | null): ThrottleKey {
+  return { kind: "client", value: `${email}|${ip ?? "unknown"}` };
+}
+
+export function signInKeys(email: string, ip: string | null): ThrottleKey[] {
+  return [
+    clientKey(email, ip),
+    { kind: "account", value: email },
+    ...(ip ? [{ kind: "ip" as const, value: ip }] : []),
+  ];
 }
 
 /** Seconds until sign-in may be tried again, or 0 when it may be tried now. */
@@ -59,8 +72,9 @@ export function recordFailures(db: Db, keys: ThrottleKey[], now: Date) {
   );
 }
 
-export function clearFailures(db: Db, email: string) {
-  return db.deleteFrom("sign_in_failures").where("key", "=", keyOf({ kind: "email", value: email }));
+/** A successful sign-in forgets that client's own failures. */
+export function clearFailures(db: Db, email: string, ip: string | null) {
+  return db.deleteFrom("sign_in_failures").where("key", "=", keyOf(clientKey(email, ip)));
 }
 
 export function expiredFailures(db: Db, now: Date) {

@@ -133,6 +133,8 @@ export const TriggerView = z.object({
   kind: z.enum(["webhook", "schedule"]),
   url: z.string().optional(),
   secret: z.string().optional(),
+  cron: z.string().optional(),
+  timezone: z.string().optional(),
 });
 export type TriggerView = z.infer<typeof TriggerView>;
 export const SavedPipeline = z.object({

@@ -1,0 +1,91 @@
+/** Every API route the dashboard calls, typed by the Worker's contracts. */
+import { request } from "./client";
+import type * as T from "./types";
+
+export { ApiError, errorMessage, onUnauthorized } from "./client";
+export type * from "./types";
+
+const seg = encodeURIComponent;
+const tenantPath = (tenant: string) => `/api/tenants/${seg(tenant)}`;
+const pipelinePath = (tenant: string, pipeline: string) => `${tenantPath(tenant)}/pipelines/${seg(pipeline)}`;
+
+/** JSON specs go out as JSON, everything else as YAML (JSON is valid YAML, but the server keeps the format). */
+function specBody(source: string) {
+  const json = source.trimStart().startsWith("{");
+  return { text: source, contentType: json ? "application/json" : "application/yaml" };
+}
+
+export const auth = {
+  signUp: (body: { name: string; email: string; password: string }) =>
+    request<{ user: T.User }>("POST", "/api/auth/sign-up/email", { json: body }),
+  signIn: (body: { email: string; password: string }) =>
+    request<{ user: T.User }>("POST", "/api/auth/sign-in/email", { json: body }),
+  signOut: () => request<void>("POST", "/api/auth/sign-out"),
+  me: () => request<T.Me>("GET", "/api/me"),
+};
+
+export const tenants = {
+  create: (body: { slug: string; name: string }) =>
+    request<T.TenantSummary>("POST", "/api/tenants", { json: body }),
+  get: (tenant: string) => request<T.TenantDetail>("GET", tenantPath(tenant)),
+};
+
+export const members = {
+  list: (tenant: string) => request<T.Items<T.Member>>("GET", `${tenantPath(tenant)}/members`),
+  setRole: (tenant: string, userId: string, role: T.Role) =>
+    request<T.Member>("PATCH", `${tenantPath(tenant)}/members/${seg(userId)}`, { json: { role } }),
+  remove: (tenant: string, userId: string) =>
+    request<void>("DELETE", `${tenantPath(tenant)}/members/${seg(userId)}`),
+};
+
+export const invitations = {
+  create: (tenant: string, body: { email: string; role: T.Role }) =>
+    request<T.Invitation>("POST", `${tenantPath(tenant)}/invitations`, { json: body }),
+  list: (tenant: string) => request<T.Items<T.PendingInvitation>>("GET", `${tenantPath(tenant)}/invitations`),
+  revoke: (tenant: string, id: string) =>
+    request<void>("DELETE", `${tenantPath(tenant)}/invitations/${seg(id)}`),
+  get: (id: string) => request<T.InvitationPreview>("GET", `/api/invitations/${seg(id)}`),
+  accept: (id: string) => request<T.AcceptedInvitation>("POST", `/api/invitations/${seg(id)}/accept`),
+};
+
+export const tokens = {
+  create: (tenant: string, body: { name: string; role: T.GrantableRole }) =>
+    request<T.CreatedToken>("POST", `${tenantPath(tenant)}/tokens`, { json: body }),
+  list: (tenant: string) => request<T.Items<T.Token>>("GET", `${tenantPath(tenant)}/tokens`),
+  revoke: (tenant: string, id: string) => request<void>("DELETE", `${tenantPath(tenant)}/tokens/${seg(id)}`),
+};
+
+export const secrets = {
+  put: (tenant: string, name: string, value: string) =>
+    request<void>("PUT", `${tenantPath(tenant)}/secrets/${seg(name)}`, { json: { value } }),
+  list: (tenant: string) => request<T.Items<T.SecretEntry>>("GET", `${tenantPath(tenant)}/secrets`),
+  remove: (tenant: string, name: string) =>
+    request<void>("DELETE", `${tenantPath(tenant)}/secrets/${seg(name)}`),
+};
+
+export const audit = {
+  page: (tenant: string, cursor?: string, limit = 50) =>
+    request<T.AuditPage>("GET", `${tenantPath(tenant)}/audit`, { query: { limit, cursor } }),
+};
+
+export const pipelines = {
+  list: (tenant: string, cursor?: string) =>
+    request<T.PipelinePage>("GET", `${tenantPath(tenant)}/pipelines`, { query: { cursor } }),
+  get: (tenant: string, pipeline: string) => request<T.PipelineDetail>("GET", pipelinePath(tenant, pipeline)),
+  save: (tenant: string, pipeline: string, source: string) =>
+    request<T.SavedPipeline>("PUT", pipelinePath(tenant, pipeline), specBody(source)),
+  validate: (tenant: string, pipeline: string, source: string, signal?: AbortSignal) =>
+    request<T.ValidationResult>("POST", `${pipelinePath(tenant, pipeline)}/validate`, {
+      ...specBody(source),
+      signal,
+    }),
+  remove: (tenant: string, pipeline: string) => request<void>("DELETE", pipelinePath(tenant, pipeline)),
+  pause: (tenant: string, pipeline: string) =>
+    request<T.PauseState>("POST", `${pipelinePath(tenant, pipeline)}/pause`),
+  unpause: (tenant: string, pipeline: string) =>
+    request<T.PauseState>("POST", `${pipelinePath(tenant, pipeline)}/unpause`),
+  versions: (tenant: string, pipeline: string) =>
+    request<T.Items<T.PipelineVersion>>("GET", `${pipelinePath(tenant, pipeline)}/versions`),
+  version: (tenant: string, pipeline: string, version: number) =>
+    request<T.PipelineVersionDetail>("GET", `${pipelinePath(tenant, pipeline)}/versions/${version}`),
+};

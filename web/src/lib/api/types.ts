@@ -1,0 +1,36 @@
+/**
+ * The dashboard's view of the API shapes: inferred from the Worker's zod contracts, imported as types only,
+ * so no schema code ships to the browser.
+ */
+import type { z } from "zod";
+import type * as C from "$contracts/api";
+
+export type Role = C.Role;
+export type GrantableRole = z.infer<typeof C.GrantableRole>;
+export type Problem = C.Problem;
+export type User = C.User;
+export type Me = C.MeResponse;
+export type TenantRef = z.infer<typeof C.TenantRef>;
+export type TenantSummary = z.infer<typeof C.TenantSummary>;
+export type TenantDetail = C.TenantDetail;
+export type Member = C.Member;
+export type Invitation = z.infer<typeof C.Invitation>;
+export type PendingInvitation = z.infer<typeof C.InvitationList>["items"][number];
+export type InvitationPreview = z.infer<typeof C.InvitationPreview>;
+export type AcceptedInvitation = z.infer<typeof C.AcceptedInvitation>;
+export type Token = C.Token;
+export type CreatedToken = z.infer<typeof C.CreatedToken>;
+export type SecretEntry = z.infer<typeof C.SecretEntry>;
+export type AuditEntry = C.AuditEntry;
+export type AuditPage = z.infer<typeof C.AuditPage>;
+export type SpecError = C.SpecErrorItem;
+export type Trigger = C.TriggerView;
+export type SavedPipeline = z.infer<typeof C.SavedPipeline>;
+export type ValidationResult = z.infer<typeof C.ValidationResult>;
+export type PipelineSummary = C.PipelineSummary;
+export type PipelinePage = z.infer<typeof C.PipelinePage>;
+export type PipelineDetail = C.PipelineDetail;
+export type PipelineVersion = z.infer<typeof C.PipelineVersion>;
+export type PipelineVersionDetail = z.infer<typeof C.PipelineVersionDetail>;
+export type PauseState = z.infer<typeof C.PauseState>;
+export type Items<T> = { items: T[] };

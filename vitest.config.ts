@@ -1,4 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { newSecrets } from "./scripts/dev-vars.mjs";
@@ -6,14 +8,49 @@ import { newSecrets } from "./scripts/dev-vars.mjs";
 // The Worker's static assets directory must exist even when the dashboard has not been built.
 mkdirSync("web/build", { recursive: true });
 
+/** The core plugin Worker, bundled as `wrangler deploy` would, so tests call the real thing. */
+function bundleCorePlugin(): string {
+  const outdir = resolve(".tmp/plugin-core");
+  execFileSync(
+    "npx",
+    ["wrangler", "deploy", "--dry-run", "-c", "plugins/core/wrangler.toml", "--outdir", outdir],
+    {
+      stdio: "ignore",
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    },
+  );
+  return `${outdir}/index.js`;
+}
+
+function publicJwks(signingKey: string): string {
+  const { kty, crv, x, kid } = JSON.parse(signingKey);
+  return JSON.stringify({ keys: [{ kty, crv, x, kid, alg: "EdDSA", use: "sig" }] });
+}
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
   const secrets = await newSecrets();
+  const runtime = { compatibilityDate: "2026-10-20", compatibilityFlags: ["nodejs_compat"], modules: true };
   return {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
-        miniflare: { bindings: { TEST_MIGRATIONS: migrations, ...secrets } },
+        miniflare: {
+          bindings: { TEST_MIGRATIONS: migrations, ...secrets },
+          serviceBindings: { MISBEHAVING_PLUGIN: "misbehaving-plugin" },
+          workers: [
+            {
+              ...runtime,
+              name: "updraft-plugin-core",
+              scriptPath: bundleCorePlugin(),
+              bindings: {
+                UPDRAFT_JWKS: publicJwks(secrets.SIGNING_KEY),
+                UPDRAFT_ALLOW_PRIVATE_NETWORK: "true",
+              },
+            },
+            { ...runtime, name: "misbehaving-plugin", scriptPath: "test/fixtures/misbehaving-plugin.js" },
+          ],
+        },
       }),
     ],
     test: {

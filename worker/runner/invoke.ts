@@ -1,0 +1,104 @@
+/**
+ * One attempt of one task instance: sign the invocation, send it, read the answer. Never throws:
+ * every way a plugin can misbehave ends as an Outcome the engine can act on.
+ */
+import { type Outcome, PluginResult, retryAfterMs, retryableError, toOutcome } from "./outcome";
+import { signRequest } from "./sign";
+import type { PluginTransport } from "./transport";
+
+/** The invocation body of protocol v1 (API.md "Plugin protocol v1, field names"). */
+export type Invocation = {
+  invocation_id: string;
+  idempotency_key: string;
+  attempt: number;
+  tenant: string;
+  pipeline: string;
+  run: string;
+  task: string;
+  map_index: number;
+  logical_date: string | null;
+  input: Record<string, unknown>;
+  connection: Record<string, unknown> | null;
+  callback_url: string;
+  deadline: string;
+  task_started_at: string;
+  context?: Record<string, unknown>;
+};
+
+/** Answers larger than this are not read into memory; the attempt fails instead. */
+export const MAX_RESULT_BYTES = 1024 * 1024;
+
+export type InvokeOptions = { signingKey: string; now?: () => Date };
+
+export async function invokeOperator(
+  transport: PluginTransport,
+  operator: string,
+  invocation: Invocation,
+  options: InvokeOptions,
+): Promise<Outcome> {
+  const now = options.now ?? (() => new Date());
+  const body = JSON.stringify(invocation);
+  const timeoutMs = Math.max(1, Date.parse(invocation.deadline) - now().getTime());
+  let response: Response;
+  try {
+    const headers = {
+      "content-type": "application/json",
+      ...(await signRequest(options.signingKey, body, now())),
+    };
+    response = await transport.fetch(`/operators/${encodeURIComponent(operator)}`, {
+      method: "POST",
+      headers,
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    const timedOut =
+      error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError");
+    return retryableError(
+      timedOut
+        ? `${transport.label} did not answer within ${Math.round(timeoutMs / 1000)}s`
+        : `${transport.label} could not be reached: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return readAnswer(transport.label, response, now());
+}
+
+async function readAnswer(label: string, response: Response, now: Date): Promise<Outcome> {
+  if (response.status === 429 || response.status === 503) {
+    await response.body?.cancel();
+    return retryableError(
+      `${label} asked to back off (${response.status})`,
+      retryAfterMs(response.headers.get("retry-after"), now),
+    );
+  }
+  const declared = Number(response.headers.get("content-length") ?? "0");
+  if (declared > MAX_RESULT_BYTES) {
+    await response.body?.cancel();
+    return retryableError(`${label} answered ${declared} bytes; results are limited to ${MAX_RESULT_BYTES}`);
+  }
+  const text = await response.text();
+  if (text.length > MAX_RESULT_BYTES)
+    return retryableError(`${label} answered more than ${MAX_RESULT_BYTES} bytes`);
+  let parsed: ReturnType<typeof PluginResult.safeParse>;
+  try {
+    parsed = PluginResult.safeParse(JSON.parse(text));
+  } catch {
+    return retryableError(
+      `${label} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`,
+    );
+  }
+  if (!parsed.success) {
+    return retryableError(
+      `${label} answered ${response.status} with a body that is not a protocol v1 result`,
+    );
+  }
+  const outcome = toOutcome(parsed.data);
+  const expected = outcome.kind === "running" ? 202 : 200;
+  if (response.status !== expected) {
+    // Protocol refusals (401 bad signature, 400 invalid invocation…) carry a failure body; they say
+    // the platform and the plugin disagree, which a later attempt (after a key rotation) may fix.
+    const detail = outcome.kind === "failure" ? `: ${outcome.error}` : "";
+    return retryableError(`${label} refused the invocation (${response.status})${detail}`);
+  }
+  return outcome;
+}

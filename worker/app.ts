@@ -79,7 +79,20 @@ app.get("/.well-known/jwks.json", (c) =>
   c.json(publicJwks(c.env.SIGNING_KEY), 200, { "Cache-Control": "public, max-age=300" }),
 );
 
+app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+  type: "http",
+  scheme: "bearer",
+  description: "An API token (`upd_…`) created under /api/tenants/{t}/tokens",
+});
+app.openAPIRegistry.registerComponent("securitySchemes", "session", {
+  type: "apiKey",
+  in: "cookie",
+  name: "updraft_session",
+  description: "The dashboard's session cookie; writes must come from the product's own Origin",
+});
+
 app.doc31("/api/openapi.json", (c) => ({
+  security: [{ bearer: [] as string[] }, { session: [] as string[] }],
   openapi: "3.1.0",
   info: {
     title: "Updraft API",

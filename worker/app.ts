@@ -91,8 +91,11 @@ app.openAPIRegistry.registerComponent("securitySchemes", "session", {
   description: "The dashboard's session cookie; writes must come from the product's own Origin",
 });
 
+/** Either credential works on every authenticated route. */
+const SECURITY: Array<Record<string, string[]>> = [{ bearer: [] }, { session: [] }];
+
 app.doc31("/api/openapi.json", (c) => ({
-  security: [{ bearer: [] as string[] }, { session: [] as string[] }],
+  security: SECURITY,
   openapi: "3.1.0",
   info: {
     title: "Updraft API",

@@ -7,6 +7,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { methodIndex } from "./allowed-methods";
 import { auditApi } from "./api/audit";
 import { authApi } from "./api/auth";
 import { invitationsApi } from "./api/invitations";
@@ -105,7 +106,18 @@ app.doc31("/api/openapi.json", (c) => ({
   servers: [{ url: new URL(c.req.url).origin }],
 }));
 
+let allowedMethods: ((path: string) => string[]) | undefined;
+
 app.notFound((c) => {
+  allowedMethods ??= methodIndex(app.routes);
+  const allowed = allowedMethods(c.req.path);
+  if (allowed.length > 0) {
+    const problem = problems.methodNotAllowed(c.req.method);
+    return c.json(problem.toJSON(), 405, {
+      "Content-Type": "application/problem+json",
+      Allow: allowed.join(", "),
+    });
+  }
   const problem = problems.notFound("route");
   return c.json(problem.toJSON(), 404, { "Content-Type": "application/problem+json" });
 });

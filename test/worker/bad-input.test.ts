@@ -53,6 +53,15 @@ describe("bad input", () => {
     expectProblem(await new Client().json("POST", "/api/tenants/x/unknown-thing"), 404);
   });
 
+  it("answers 405 with Allow for a known route asked with another verb", async () => {
+    const { owner, slug } = await ownerWithTenant();
+    const res = await owner.json("PATCH", `/api/tenants/${slug}/secrets`);
+    expectProblem(res, 405);
+    expect(res.headers.get("allow")).toBe("GET");
+    const health = await new Client().json("DELETE", "/api/health");
+    expectProblem(health, 405);
+  });
+
   it("refuses a cross-site cookie write with 403 and changes nothing", async () => {
     const client = await signUp();
     const before = await countRows("tenants");

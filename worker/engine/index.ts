@@ -15,3 +15,4 @@ export { parseUses, type Task } from "./spec/task";
 export { secretReferenceName, type Trigger, WEBHOOK_SCHEMES, type WebhookTrigger } from "./spec/trigger";
 export { type ParsedSpec, parsePipelineSpec, type SpecFormat, validatePipelineSpec } from "./spec/validate";
 export { parseTemplate, type Template, type TemplatePart, templateExpressions } from "./template";
+export * from "./run/index";

@@ -60,7 +60,7 @@ export class Draft {
     const parsed = parseTaskKey(key);
     if (!parsed || !this.hasTask(parsed.task)) return undefined;
     const list = this.instances(parsed.task);
-    const index = parsed.map_index < 0 ? 0 : parsed.map_index;
+    const index = Math.max(0, parsed.map_index);
     const instance = list[index];
     return instance?.map_index === parsed.map_index ? { task: parsed.task, index, instance } : undefined;
   }
@@ -96,6 +96,12 @@ export class Draft {
     if (previous.status !== this.fields.status) {
       this.publish({ type: "run", run: this.fields.id, status: this.fields.status, at: this.now });
     }
+  }
+
+  /** Emits the instance's timer row again, for a timer that fired before the instance was due. */
+  rearm(task: string, index: number): void {
+    const timer = instanceTimer(task, this.instances(task)[index]);
+    if (timer) this.effects.push({ type: "set_timer", ...timer });
   }
 
   emit(effect: Effect): void {

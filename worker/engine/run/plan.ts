@@ -49,7 +49,8 @@ export function compilePlan(spec: PipelineSpec, options: PlanOptions = {}): RunP
   const downstream = new Map<string, string[]>(order.map((id) => [id, []]));
   const position = new Map(order.map((id, i) => [id, i]));
   for (const task of spec.tasks) for (const need of task.needs) downstream.get(need)?.push(task.id);
-  for (const list of downstream.values()) list.sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0));
+  for (const list of downstream.values())
+    list.sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0));
   const tasks = new Map<string, PlannedTask>();
   for (const task of spec.tasks) {
     const timeout = task.timeout ?? defaults.timeout;

@@ -109,6 +109,12 @@ export function holdsSlot(status: TaskStatus): boolean {
   return status === "scheduled" || status === "running";
 }
 
+/** A task's one instance before it runs: map_index -1, waiting for its trigger rule. */
+export function placeholder(): TaskInstance {
+  const common = { map_index: -1, attempt: 0, dispatch: 0, started_at: null, ended_at: null };
+  return { ...common, status: "pending", gate: "upstream" };
+}
+
 /** The fields every instance has, to build the next variant without carrying the old one's extras. */
 export function commonOf(instance: TaskInstance) {
   const { map_index, attempt, dispatch, started_at, ended_at } = instance;

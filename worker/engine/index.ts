@@ -6,6 +6,7 @@
 export { canonicalJson } from "./canonical-json";
 export { parseDuration } from "./duration";
 export { analyzeExpression, type ExpressionAnalysis, type RootReference } from "./expression";
+export * from "./run/index";
 export { type CronSchedule, nextRuns } from "./schedule";
 export { pipelineJsonSchema } from "./spec/editor-schema";
 export { RETRY_BACKOFFS, TRIGGER_RULES, type TriggerRule } from "./spec/fields";
@@ -15,4 +16,3 @@ export { parseUses, type Task } from "./spec/task";
 export { secretReferenceName, type Trigger, WEBHOOK_SCHEMES, type WebhookTrigger } from "./spec/trigger";
 export { type ParsedSpec, parsePipelineSpec, type SpecFormat, validatePipelineSpec } from "./spec/validate";
 export { parseTemplate, type Template, type TemplatePart, templateExpressions } from "./template";
-export * from "./run/index";

@@ -159,6 +159,16 @@ test("a new user sets up a tenant, writes a pipeline and manages access", { time
     await page.locator('[data-testid="token-row"][data-name="ci-deploy"]').waitFor();
     assert.equal(await page.getByTestId("token-value").count(), 0);
     assert.ok(!(await page.content()).includes(token), "the token is not shown after a reload");
+
+    // The token works over the API until it is revoked in the dashboard, then fails at once.
+    const asToken = () =>
+      fetch(`${server.url}/api/tenants/${TENANT}`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal((await asToken()).status, 200);
+    const row = page.locator('[data-testid="token-row"][data-name="ci-deploy"]');
+    await row.getByTestId("revoke-token").click();
+    await page.getByTestId("confirm-action").filter({ visible: true }).click();
+    await page.getByTestId("tokens-empty").waitFor();
+    assert.equal((await asToken()).status, 401);
   });
 
   await step(t, "stores a secret without ever showing it, then deletes it", async () => {
@@ -245,6 +255,7 @@ test("a new user sets up a tenant, writes a pipeline and manages access", { time
       "pipeline.save",
       "pipeline.pause",
       "token.create",
+      "token.revoke",
       "secret.put",
       "secret.delete",
       "member.invite",

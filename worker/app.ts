@@ -10,12 +10,14 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { methodIndex } from "./allowed-methods";
 import { auditApi } from "./api/audit";
 import { authApi } from "./api/auth";
+import { callbacksApi } from "./api/callbacks";
 import { invitationsApi } from "./api/invitations";
 import { meApi } from "./api/me";
 import { membersApi } from "./api/members";
 import { pipelineVersionsApi } from "./api/pipeline-versions";
 import { pipelinesApi } from "./api/pipelines";
 import { platformApi } from "./api/platform";
+import { runsApi } from "./api/runs";
 import { secretsApi } from "./api/secrets";
 import { tenantsApi } from "./api/tenants";
 import { tokensApi } from "./api/tokens";
@@ -74,6 +76,8 @@ const routes = app
   .route("/api/tenants", auditApi)
   .route("/api/tenants", pipelinesApi)
   .route("/api/tenants", pipelineVersionsApi)
+  .route("/api/tenants", runsApi)
+  .route("/api/callbacks", callbacksApi)
   .route("/api/invitations", invitationsApi);
 
 app.get("/.well-known/jwks.json", (c) =>

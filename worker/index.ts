@@ -1,6 +1,8 @@
 import { app } from "./app";
 import { sweepExpired } from "./cron/reconcile";
 
+export { PipelineDO } from "./pipeline/object";
+
 export default {
   fetch: app.fetch,
   async scheduled(controller, env) {

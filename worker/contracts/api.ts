@@ -192,3 +192,58 @@ export const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(200).optional(),
 });
+
+// Runs (API.md "Pipelines and runs"; statuses mirror engine/run/state.ts)
+export const RUN_STATUSES = ["queued", "running", "success", "failed", "cancelled"] as const;
+export const RunStatus = z.enum(RUN_STATUSES);
+export const TaskStatus = z.enum([
+  "pending",
+  "scheduled",
+  "running",
+  "waiting",
+  "up_for_retry",
+  "success",
+  "failed",
+  "skipped",
+  "upstream_failed",
+  "cancelled",
+]);
+export const CreateRunBody = z.strictObject({ params: z.record(z.string(), z.unknown()).optional() });
+export const CreatedRun = z.object({ id: z.string(), status: RunStatus });
+export const RunSummary = z.object({
+  id: z.string(),
+  status: RunStatus,
+  trigger: z.enum(["manual", "webhook", "schedule"]),
+  version: z.number().int(),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  ended_at: z.string().nullable(),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+export const RunPage = z.object({ items: z.array(RunSummary), next_cursor: z.string().nullable() });
+export const RunListQuery = ListQuery.extend({ status: RunStatus.optional() });
+export const TaskInstanceView = z.object({
+  id: z.string(),
+  map_index: z.number().int(),
+  status: TaskStatus,
+  attempts: z.number().int(),
+  started_at: z.string().nullable(),
+  ended_at: z.string().nullable(),
+  output: z.unknown(),
+  error: z.string().nullable(),
+});
+export const RunDetail = RunSummary.extend({
+  params: z.record(z.string(), z.unknown()),
+  trigger_payload: z.unknown(),
+  error: z.string().nullable(),
+  tasks: z.array(TaskInstanceView),
+});
+export type RunDetail = z.infer<typeof RunDetail>;
+export const RunState = z.object({ id: z.string(), status: z.string() });
+export const RetryTaskBody = z.strictObject({ downstream: z.boolean().default(true) });
+export const MarkTaskBody = z.strictObject({ status: z.enum(["success", "failed"]) });
+export const TaskLogs = z.object({
+  items: z.array(
+    z.object({ at: z.string(), level: z.string(), message: z.string(), attempt: z.number().int() }),
+  ),
+});

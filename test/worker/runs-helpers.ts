@@ -1,0 +1,65 @@
+/** Pipelines and runs through the API, plus the pipeline's DO stub to drive its alarm and wait for it. */
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { type Client, ownerWithTenant } from "./helpers";
+
+export type TaskRow = {
+  id: string;
+  map_index: number;
+  status: string;
+  attempts: number;
+  output: unknown;
+  error: string | null;
+};
+export type Detail = { id: string; status: string; params: Record<string, unknown>; tasks: TaskRow[] };
+
+export async function savePipeline(owner: Client, slug: string, pipeline: string, spec: object) {
+  const res = await owner.json("PUT", `/api/tenants/${slug}/pipelines/${pipeline}`, { body: spec });
+  if (res.status !== 201 && res.status !== 200) throw new Error(`save failed: ${JSON.stringify(res.body)}`);
+}
+
+/** The pipeline's PipelineDO, addressed the way the API addresses it. */
+export async function pipelineStub(slug: string, pipeline: string) {
+  const row = await env.DB.prepare(
+    "SELECT t.id AS tenant, p.id AS pipeline FROM pipelines p JOIN tenants t ON t.id = p.tenant_id WHERE t.slug = ? AND p.slug = ?",
+  )
+    .bind(slug, pipeline)
+    .first<{ tenant: string; pipeline: string }>();
+  if (!row) throw new Error("no such pipeline");
+  return env.PIPELINE.get(env.PIPELINE.idFromName(`${row.tenant}:${row.pipeline}`));
+}
+
+/** A tenant with one saved pipeline, and a way to start runs and read them once the DO is idle. */
+export async function withPipeline(spec: object, pipeline = "demo") {
+  const { owner, slug } = await ownerWithTenant();
+  await savePipeline(owner, slug, pipeline, spec);
+  const base = `/api/tenants/${slug}/pipelines/${pipeline}`;
+  const stub = await pipelineStub(slug, pipeline);
+  const settled = () => stub.settled();
+  const detail = async (id: string, client: Client = owner) => {
+    await settled();
+    const res = await client.json<Detail>("GET", `${base}/runs/${id}`);
+    if (res.status !== 200) throw new Error(`detail failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+  const start = async (params?: Record<string, unknown>) => {
+    const res = await owner.json<{ id: string; status: string }>("POST", `${base}/runs`, {
+      body: params === undefined ? {} : { params },
+    });
+    if (res.status !== 201) throw new Error(`start failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return detail(res.body.id);
+  };
+  /** Runs the object's alarm (what is due by then), then waits for the chain it started. */
+  const alarm = async () => {
+    const ran = await runDurableObjectAlarm(stub);
+    await settled();
+    return ran;
+  };
+  return { owner, slug, base, stub, start, detail, alarm, settled };
+}
+
+export function task(run: Detail, id: string, mapIndex = -1): TaskRow {
+  const found = run.tasks.find((t) => t.id === id && t.map_index === mapIndex);
+  if (!found) throw new Error(`no task ${id}[${mapIndex}] in ${JSON.stringify(run.tasks)}`);
+  return found;
+}

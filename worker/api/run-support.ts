@@ -1,0 +1,66 @@
+/** What the runs routes share: run params checked against the spec, the pipeline's DO stub, audit rows. */
+import { Validator } from "@cfworker/json-schema";
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
+import { auditEntry } from "../db/audit";
+import { batch, db } from "../db/client";
+import type { PipelineSpec } from "../engine";
+import type { Changed } from "../pipeline/types";
+import { type FieldError, problems } from "../problem";
+import type { TenantScope } from "./access";
+import { loadPipeline } from "./pipelines";
+
+/**
+ * Params with defaults applied, validated against each param's JSON Schema. A param without a default
+ * is required; names the spec does not declare are refused (a typo would otherwise be ignored silently).
+ */
+export function resolveParams(spec: PipelineSpec, given: Record<string, unknown>): Record<string, unknown> {
+  const declared = spec.params ?? {};
+  const errors: FieldError[] = [];
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(given)) {
+    if (!(name in declared))
+      errors.push({ path: `params.${name}`, message: `the pipeline has no param "${name}"` });
+  }
+  for (const [name, schema] of Object.entries(declared)) {
+    const value = name in given ? given[name] : (schema as { default?: unknown }).default;
+    if (value === undefined) {
+      errors.push({ path: `params.${name}`, message: "required: the param has no default" });
+      continue;
+    }
+    const result = new Validator(schema as object, "2020-12", false).validate(value);
+    for (const e of result.errors) {
+      const below = e.instanceLocation.replace(/^#\/?/, "").split("/").filter(Boolean);
+      errors.push({ path: ["params", name, ...below].join("."), message: e.error });
+    }
+    out[name] = value;
+  }
+  if (errors.length > 0) throw problems.validation(errors, "The run params are not valid.");
+  return out;
+}
+
+/** The pipeline's row and its PipelineDO stub; another tenant's or an unknown pipeline is a 404. */
+export async function pipelineObject(c: Context<AppEnv>, scope: TenantScope, slug: string) {
+  const pipeline = await loadPipeline(c, scope, slug);
+  const stub = c.env.PIPELINE.get(c.env.PIPELINE.idFromName(`${scope.tenant.id}:${pipeline.id}`));
+  return { pipeline, stub };
+}
+
+/** Maps a DO answer to the value, or to the problem the API answers. */
+export function changed<T>(result: Changed<T>): T {
+  if (result.ok) return result.value;
+  switch (result.error) {
+    case "not_found":
+      throw problems.notFound(result.detail.includes("task") ? "task" : "run");
+    case "conflict":
+      throw problems.conflict(result.detail);
+    case "invalid":
+      throw problems.validation([{ path: "", message: result.detail }], result.detail);
+  }
+}
+
+export async function audit(c: Context<AppEnv>, scope: TenantScope, action: string, target: string) {
+  const d = db(c.env.DB);
+  const event = { tenantId: scope.tenant.id, actor: scope.actor, action, target, ip: scope.ip };
+  await batch(c.env.DB, [auditEntry(d, event, new Date())]);
+}

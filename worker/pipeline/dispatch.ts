@@ -1,0 +1,147 @@
+/**
+ * One dispatch: render the task's input, resolve its plugin, call the operator, and turn the answer
+ * into the planner event (plus the output blob and log lines that go with it). Never throws for
+ * anything a plugin or an expression does; those become task failures.
+ */
+import { parseUses, type RunEvent, type TaskOutcome } from "../engine";
+import { type Invocation, invokeOperator } from "../runner/invoke";
+import type { Outcome } from "../runner/outcome";
+import { serviceTransport } from "../runner/transport";
+import { CONTEXT_OPERATORS, type Plans } from "./plans";
+import { render } from "./render";
+import { buildScope, loadSecrets, MissingSecret, redact, secretNames } from "./scope";
+import type { Store } from "./store";
+import type { Attachments, DispatchJob } from "./transition";
+import type { PipelineIdentity } from "./types";
+
+export type Deps = { env: Env; store: Store; plans: Plans; identity: PipelineIdentity; now: () => number };
+export type Answer = { event: RunEvent; attach: Attachments };
+
+/** Without an operator timeout the invocation still needs a deadline. */
+const DEFAULT_DEADLINE_MS = 60_000;
+
+export async function dispatch(deps: Deps, job: DispatchJob): Promise<Answer | null> {
+  const stored = deps.store.run(job.run);
+  if (!stored) return null;
+  const task = deps.plans.task(job.version, job.task);
+  const uses = parseUses(task.uses);
+  if (uses?.plugin !== "core") {
+    return answer(job, failure(`plugin ${uses?.plugin ?? task.uses} is not installed`, false), []);
+  }
+  let secrets: Record<string, string> = {};
+  const names = secretNames(task.with);
+  try {
+    if (names.size > 0) secrets = await loadSecrets(deps.env, deps.identity.tenant_id, names);
+  } catch (error) {
+    // D1 or decryption trouble may pass; a secret that is not set will not.
+    return answer(job, failure(messageOf(error), !(error instanceof MissingSecret)), []);
+  }
+  const values = Object.values(secrets);
+  const scope = buildScope(deps.store, deps.plans.plan(job.version), stored.state, task, job.map_index);
+  let input: unknown;
+  try {
+    input = await render(task.with, { ...scope, secrets });
+  } catch (error) {
+    return answer(job, failure(`input: ${messageOf(error)}`, false), values);
+  }
+  const now = deps.now();
+  const instance = stored.state.tasks[job.task]?.instances.find((i) => i.map_index === job.map_index);
+  const { origin, tenant_slug, pipeline_slug } = deps.identity;
+  const invocation: Invocation = {
+    invocation_id: `${job.run}.${job.dispatch}`,
+    // The same on automatic retries, new after a manual retry (a new generation).
+    idempotency_key: `${job.run}/${job.key}/${job.generation}`,
+    attempt: job.attempt,
+    tenant: tenant_slug,
+    pipeline: pipeline_slug,
+    run: job.run,
+    task: job.task,
+    map_index: job.map_index,
+    logical_date: stored.state.logical_date,
+    input: (input ?? {}) as Record<string, unknown>,
+    connection: null,
+    callback_url: `${origin}/api/callbacks/${job.token}`,
+    deadline: new Date(job.deadline_at ?? now + DEFAULT_DEADLINE_MS).toISOString(),
+    task_started_at: new Date(instance?.started_at ?? now).toISOString(),
+    // Never secrets: the context is the scope without them.
+    ...(CONTEXT_OPERATORS.has(`${uses.plugin}/${uses.operator}`)
+      ? {
+          context: {
+            params: scope.params,
+            trigger: scope.trigger,
+            tasks: scope.tasks,
+            run: scope.run,
+            item: scope.item ?? null,
+          },
+        }
+      : {}),
+  };
+  const transport = serviceTransport("core", deps.env.PLUGIN_CORE);
+  const outcome = await invokeOperator(transport, uses.operator, invocation, {
+    signingKey: deps.env.SIGNING_KEY,
+  });
+  return answer(job, outcome, values);
+}
+
+export function failure(error: string, retryable: boolean): Outcome {
+  return { kind: "failure", error, retryable, logs: [] };
+}
+
+type Answered = Pick<DispatchJob, "run" | "key" | "attempt" | "dispatch">;
+
+/** The planner event for a plugin's answer, with secrets redacted from everything that is kept. */
+export function answer(job: Answered, outcome: Outcome, secrets: readonly string[]): Answer {
+  const clean = (text: string) => redact(text, secrets);
+  const logs = "logs" in outcome ? outcome.logs.map((l) => ({ ...l, message: clean(l.message) })) : [];
+  const attach: Attachments = { answered: { key: job.key, dispatch: job.dispatch } };
+  let result: TaskOutcome;
+  switch (outcome.kind) {
+    case "success": {
+      const ref = `out:${job.run}:${job.key}:${job.dispatch}`;
+      const text = JSON.stringify(outcome.output ?? null);
+      attach.blobs = [{ ref, value: JSON.parse(secrets.length ? clean(text) : text) }];
+      result = { status: "success", output_ref: ref };
+      break;
+    }
+    case "failure": {
+      const error = clean(outcome.error);
+      logs.push({
+        at: new Date().toISOString(),
+        level: "error",
+        message: `attempt ${job.attempt} failed: ${error}`,
+      });
+      result = {
+        status: "failure",
+        error,
+        retryable: outcome.retryable,
+        ...(outcome.retryAfterMs === undefined ? {} : { retry_after_ms: outcome.retryAfterMs }),
+      };
+      break;
+    }
+    case "running":
+      result = { status: "running" };
+      // The callback's result answers this dispatch: keep its token.
+      delete attach.answered;
+      break;
+    case "waiting":
+      result = { status: "waiting", retry_after_ms: outcome.retryAfterMs };
+      break;
+    default: {
+      const never: never = outcome;
+      throw new Error(`unknown outcome ${JSON.stringify(never)}`);
+    }
+  }
+  attach.logs = { key: job.key, attempt: job.attempt, lines: logs };
+  const event: RunEvent = {
+    type: "task_result",
+    key: job.key,
+    attempt: job.attempt,
+    dispatch: job.dispatch,
+    outcome: result,
+  };
+  return { event, attach };
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

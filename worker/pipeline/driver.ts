@@ -1,0 +1,169 @@
+/**
+ * Everything a PipelineDO does, behind its thin class: create and change runs (one transition each),
+ * then let the pump carry the chain on; deliver due timers and plugin callbacks.
+ */
+import { createRun, type RunEvent, type RunState } from "../engine";
+import { PluginResult, toOutcome } from "../runner/outcome";
+import { answer, dispatch } from "./dispatch";
+import { evaluateGate } from "./evaluate";
+import { Plans } from "./plans";
+import { Pump } from "./pump";
+import { Records } from "./records";
+import { loadSecrets, secretNames } from "./scope";
+import { Store } from "./store";
+import { Timers } from "./timers";
+import { type Applied, type Attachments, type Job, Transitions } from "./transition";
+import type { Changed, CreateRunInput } from "./types";
+
+export class Driver {
+  readonly store: Store;
+  readonly records: Records;
+  readonly timers: Timers;
+  readonly plans: Plans;
+  readonly pump: Pump;
+  private readonly transitions: Transitions;
+  private recovered = false;
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly env: Env,
+  ) {
+    const sql = ctx.storage.sql;
+    this.store = new Store(sql);
+    this.records = new Records(sql);
+    this.timers = new Timers(sql, ctx.storage);
+    this.plans = new Plans(this.store);
+    this.transitions = new Transitions(
+      ctx.storage,
+      this.store,
+      this.timers,
+      this.records,
+      this.plans,
+      ctx.id.toString(),
+    );
+    this.pump = new Pump((job) => this.handle(job));
+  }
+
+  createRun(input: CreateRunInput): { id: string; status: string } {
+    const { spec, version, params, trigger, logical_date, ...identity } = input;
+    const now = Date.now();
+    const id = `run_${crypto.randomUUID().replaceAll("-", "")}`;
+    const state = createRun(this.plans.remember(version, spec), {
+      id,
+      now,
+      params: params as RunState["params"],
+      trigger_ref: trigger.payload === undefined ? null : `trigger:${id}`,
+      logical_date: logical_date ?? null,
+    });
+    this.ctx.storage.transactionSync(() => {
+      this.store.setIdentity(identity);
+      this.store.putVersion(version, JSON.stringify(spec));
+      this.store.insertRun({ version, trigger: trigger.kind, seq: this.store.nextSeq(), state });
+      if (trigger.payload !== undefined) this.store.putBlob(`trigger:${id}`, id, trigger.payload);
+    });
+    this.startQueued();
+    return { id, status: this.store.run(id)?.state.status ?? "queued" };
+  }
+
+  /** A person's action on a run: the planner decides whether it is allowed now. */
+  change(runId: string, event: RunEvent): Changed<{ status: string }> {
+    const result = this.step(runId, event);
+    switch (result.kind) {
+      case "not_found":
+        return { ok: false, error: "not_found", detail: "No such run." };
+      case "rejected":
+        return { ok: false, error: result.rejected, detail: result.detail };
+      case "ignored":
+      case "applied":
+        return { ok: true, value: { status: this.store.run(runId)?.state.status ?? "unknown" } };
+    }
+  }
+
+  /** Due timers, each in its own try/catch: one bad row must not stop the others. */
+  deliverDueTimers(now: number): void {
+    for (const timer of this.timers.due(now)) {
+      try {
+        this.step(timer.run, { type: "timer", timer: timer.ref }, { timer });
+      } catch (error) {
+        console.error("timer failed", timer.run, timer.id, error);
+        this.timers.consume(timer);
+      }
+    }
+  }
+
+  async deliverCallback(token: string, body: unknown): Promise<Changed<null>> {
+    const row = this.records.callback(token);
+    if (!row) return { ok: false, error: "not_found", detail: "Unknown or already answered callback." };
+    const parsed = PluginResult.safeParse(body);
+    if (!parsed.success || parsed.data.status === "running") {
+      return { ok: false, error: "invalid", detail: "The body is not a final protocol v1 result." };
+    }
+    const stored = this.store.run(row.run);
+    const task = stored && this.plans.task(stored.version, row.key.replace(/\[\d+\]$/, ""));
+    const names = task ? secretNames(task.with) : new Set<string>();
+    const identity = this.store.identity();
+    let secrets: string[] = [];
+    try {
+      if (names.size > 0 && identity)
+        secrets = Object.values(await loadSecrets(this.env, identity.tenant_id, names));
+    } catch {
+      // A secret deleted since the dispatch: nothing left to redact with; the result still counts.
+    }
+    const { event, attach } = answer(row, toOutcome(parsed.data), secrets);
+    this.step(row.run, event, attach);
+    return { ok: true, value: null };
+  }
+
+  /**
+   * Once per object lifetime: evaluations in flight when the object was evicted are lost, and nothing
+   * else would answer their gates, so ask again (answers to gates that moved on are ignored). Plugin
+   * calls lost the same way are recovered by their timeout timers.
+   */
+  recover(): void {
+    if (this.recovered) return;
+    this.recovered = true;
+    for (const id of this.store.running()) {
+      const stored = this.store.run(id);
+      if (!stored) continue;
+      const jobs: Job[] = [];
+      for (const [task, { instances }] of Object.entries(stored.state.tasks)) {
+        for (const i of instances) {
+          if (i.status !== "pending" || (i.gate !== "when" && i.gate !== "for_each")) continue;
+          const evaluate = { type: "evaluate", task, kind: i.gate, map_index: i.map_index } as const;
+          jobs.push({ kind: "evaluate", job: { ...evaluate, run: id, version: stored.version } });
+        }
+      }
+      this.pump.push(jobs);
+    }
+  }
+
+  /** Lets queued runs start while max_active_runs allows (the oldest first). */
+  startQueued(): void {
+    for (const id of this.store.queued()) {
+      const version = this.store.run(id)?.version;
+      if (version === undefined) continue;
+      const limit = this.plans.spec(version).concurrency?.max_active_runs ?? Number.POSITIVE_INFINITY;
+      if (this.store.countRunning() >= limit) return;
+      this.step(id, { type: "start" });
+    }
+  }
+
+  private step(runId: string, event: RunEvent, attach: Attachments = {}): Applied {
+    const result = this.transitions.apply(runId, event, Date.now(), attach);
+    if (result.kind === "applied") {
+      this.pump.push(result.jobs);
+      if (result.finished) this.startQueued();
+    }
+    return result;
+  }
+
+  private async handle(job: Job): Promise<Job[]> {
+    const identity = this.store.identity();
+    if (!identity) return [];
+    const deps = { env: this.env, store: this.store, plans: this.plans, identity, now: Date.now };
+    const result =
+      job.kind === "dispatch" ? await dispatch(deps, job.job) : await evaluateGate(deps, job.job);
+    if (result) this.step(job.job.run, result.event, result.attach);
+    return [];
+  }
+}

@@ -1,0 +1,50 @@
+/** Answers the planner's `evaluate` effects: a task's `when`, or its `for_each` list (stored by reference). */
+import type { RunEvent } from "../engine";
+import { type Deps, messageOf } from "./dispatch";
+import { renderString } from "./render";
+import { buildScope } from "./scope";
+import type { Attachments, EvaluateJob } from "./transition";
+
+export async function evaluateGate(
+  deps: Omit<Deps, "identity" | "env">,
+  job: EvaluateJob,
+): Promise<{ event: RunEvent; attach: Attachments } | null> {
+  const stored = deps.store.run(job.run);
+  if (!stored) return null;
+  const task = deps.plans.task(job.version, job.task);
+  const scope = buildScope(deps.store, deps.plans.plan(job.version), stored.state, task, job.map_index);
+  const mapIndex = job.map_index < 0 ? {} : { map_index: job.map_index };
+  const failed = (error: string): { event: RunEvent; attach: Attachments } => ({
+    event: { type: "evaluation_failed", task: job.task, kind: job.kind, ...mapIndex, error },
+    attach: {},
+  });
+  const source = job.kind === "when" ? task.when : task.for_each;
+  if (typeof source !== "string") return failed(`${job.kind} is not an expression`);
+  let value: unknown;
+  try {
+    value = await renderString(source, scope);
+  } catch (error) {
+    return failed(messageOf(error));
+  }
+  if (job.kind === "when") {
+    return {
+      event: { type: "when_evaluated", task: job.task, ...mapIndex, value: truthy(value) },
+      attach: {},
+    };
+  }
+  if (value === null) value = [];
+  if (!Array.isArray(value)) return failed(`for_each must give a list, got ${typeof value}`);
+  const generation = stored.state.tasks[job.task]?.generation ?? 0;
+  const ref = `items:${job.run}:${job.task}:${generation}`;
+  return {
+    event: { type: "for_each_expanded", task: job.task, items: value.length, items_ref: ref },
+    attach: { blobs: [{ ref, value }] },
+  };
+}
+
+/** JSONata's $boolean: empty strings, zero, empty arrays and objects, null and nothing are false. */
+function truthy(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(truthy);
+  if (typeof value === "object" && value !== null) return Object.keys(value).length > 0;
+  return Boolean(value);
+}

@@ -1,0 +1,42 @@
+/**
+ * The PipelineDO's SQLite schema as numbered, forward-only steps. The applied step count lives in the
+ * `meta` table; the constructor applies what is missing under blockConcurrencyWhile.
+ */
+const STEPS: readonly string[] = [
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE versions (version INTEGER PRIMARY KEY, spec TEXT NOT NULL);
+   CREATE TABLE runs (
+     id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, status TEXT NOT NULL, version INTEGER NOT NULL,
+     trigger_kind TEXT NOT NULL, state TEXT NOT NULL,
+     created_at INTEGER NOT NULL, started_at INTEGER, ended_at INTEGER);
+   CREATE INDEX runs_by_status ON runs (status, seq);
+   CREATE TABLE blobs (ref TEXT PRIMARY KEY, run TEXT NOT NULL, body TEXT NOT NULL);
+   CREATE INDEX blobs_by_run ON blobs (run);
+   CREATE TABLE logs (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL, key TEXT NOT NULL, attempt INTEGER NOT NULL,
+     at INTEGER NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL);
+   CREATE INDEX logs_by_task ON logs (run, key, seq);
+   CREATE TABLE timers (run TEXT NOT NULL, id TEXT NOT NULL, at INTEGER NOT NULL, ref TEXT NOT NULL,
+     PRIMARY KEY (run, id));
+   CREATE INDEX timers_by_at ON timers (at);
+   CREATE TABLE callbacks (
+     token TEXT PRIMARY KEY, run TEXT NOT NULL, key TEXT NOT NULL, attempt INTEGER NOT NULL,
+     dispatch INTEGER NOT NULL);`,
+];
+
+/** Applies the steps this object's storage has not seen yet, each in its own transaction. */
+export function migrate(storage: DurableObjectStorage): void {
+  const sql = storage.sql;
+  sql.exec("CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER)");
+  const row = sql.exec<{ n: number }>("SELECT n FROM schema_version WHERE id = 1").toArray()[0];
+  const applied = row?.n ?? 0;
+  for (let step = applied; step < STEPS.length; step++) {
+    storage.transactionSync(() => {
+      sql.exec(STEPS[step] ?? "");
+      sql.exec(
+        "INSERT INTO schema_version (id, n) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET n = excluded.n",
+        step + 1,
+      );
+    });
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The timer table and its one alarm. Rows are written in the transaction of the transition that
+ * emitted them; the alarm always points at the earliest row (re-armed after every batch of work and in
+ * the alarm handler's `finally`). Alarms are at-least-once, so a due row is deleted in the same
+ * transaction that delivers it, and a stale one is simply dropped by the planner.
+ */
+import type { TimerRef } from "../engine";
+
+export type DueTimer = { run: string; id: string; at: number; ref: TimerRef };
+
+export class Timers {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly storage: DurableObjectStorage,
+  ) {}
+
+  set(run: string, id: string, at: number, ref: TimerRef): void {
+    this.sql.exec(
+      "INSERT INTO timers (run, id, at, ref) VALUES (?, ?, ?, ?) ON CONFLICT (run, id) DO UPDATE SET at = excluded.at, ref = excluded.ref",
+      run,
+      id,
+      at,
+      JSON.stringify(ref),
+    );
+  }
+
+  clear(run: string, id: string): void {
+    this.sql.exec("DELETE FROM timers WHERE run = ? AND id = ?", run, id);
+  }
+
+  /** Deletes the row only if it is still the one that came due (a newer one may have replaced it). */
+  consume(timer: DueTimer): void {
+    this.sql.exec("DELETE FROM timers WHERE run = ? AND id = ? AND at = ?", timer.run, timer.id, timer.at);
+  }
+
+  clearRun(run: string): void {
+    this.sql.exec("DELETE FROM timers WHERE run = ?", run);
+  }
+
+  due(now: number, limit = 500): DueTimer[] {
+    return this.sql
+      .exec<{ run: string; id: string; at: number; ref: string }>(
+        "SELECT run, id, at, ref FROM timers WHERE at <= ? ORDER BY at LIMIT ?",
+        now,
+        limit,
+      )
+      .toArray()
+      .map((row) => ({ ...row, ref: JSON.parse(row.ref) as TimerRef }));
+  }
+
+  earliest(): number | null {
+    const row = this.sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM timers").toArray()[0];
+    return row?.at ?? null;
+  }
+
+  /** Points the alarm at the earliest timer, or removes it when there is none. */
+  async arm(): Promise<void> {
+    const next = this.earliest();
+    const current = await this.storage.getAlarm();
+    if (next === null) {
+      if (current !== null) await this.storage.deleteAlarm();
+    } else if (current !== next) {
+      await this.storage.setAlarm(next);
+    }
+  }
+}

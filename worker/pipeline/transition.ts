@@ -1,0 +1,111 @@
+/**
+ * One state transition, synchronously: load the run, step the planner, and write the new state with
+ * the rows that belong to it (timers, callback tokens, output blobs, logs) in one transactionSync.
+ * Nothing awaits in here, so no other event can interleave between reading and writing the run.
+ */
+
+import { toBase64Url } from "../crypto/encoding";
+import { randomBytes } from "../crypto/random";
+import { type Effect, type RunEvent, type RunState, step } from "../engine";
+import type { PluginLog } from "../runner/outcome";
+import type { Plans } from "./plans";
+import type { Records } from "./records";
+import type { Store } from "./store";
+import type { DueTimer, Timers } from "./timers";
+
+export type DispatchJob = Extract<Effect, { type: "dispatch" }> & {
+  run: string;
+  version: number;
+  token: string;
+};
+export type EvaluateJob = Extract<Effect, { type: "evaluate" }> & { run: string; version: number };
+export type Job = { kind: "dispatch"; job: DispatchJob } | { kind: "evaluate"; job: EvaluateJob };
+
+/** Rows written with the transition, only when the planner applies the event. */
+export type Attachments = {
+  blobs?: { ref: string; value: unknown }[];
+  logs?: { key: string; attempt: number; lines: PluginLog[] };
+  /** A due timer row to consume whatever the planner says (alarms are at-least-once). */
+  timer?: DueTimer;
+  /** The callback token of the dispatch a result answers: only its first result counts. */
+  answered?: { key: string; dispatch: number };
+};
+
+export type Applied =
+  | { kind: "applied"; state: RunState; jobs: Job[]; finished: boolean }
+  | { kind: "ignored"; reason: string }
+  | { kind: "rejected"; rejected: "conflict" | "invalid"; detail: string }
+  | { kind: "not_found" };
+
+export class Transitions {
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly store: Store,
+    private readonly timers: Timers,
+    private readonly records: Records,
+    private readonly plans: Plans,
+    /** The DO's id, so the Worker can route a callback token back to this object. */
+    private readonly objectId: string,
+  ) {}
+
+  apply(runId: string, event: RunEvent, now: number, attach: Attachments = {}): Applied {
+    const stored = this.store.run(runId);
+    if (!stored) {
+      // A timer or callback of a run that is gone: drop its row so it does not fire forever.
+      this.storage.transactionSync(() => this.always(runId, attach));
+      return { kind: "not_found" };
+    }
+    const result = step(this.plans.plan(stored.version), stored.state, event, { now });
+    if (result.kind !== "applied") {
+      this.storage.transactionSync(() => this.always(runId, attach));
+      return result;
+    }
+    const jobs: Job[] = [];
+    let finished = false;
+    this.storage.transactionSync(() => {
+      this.always(runId, attach);
+      this.store.updateRun(result.state);
+      for (const blob of attach.blobs ?? []) this.store.putBlob(blob.ref, runId, blob.value);
+      if (attach.logs) this.records.log(runId, attach.logs.key, attach.logs.attempt, attach.logs.lines, now);
+      for (const effect of result.effects) {
+        if (effect.type === "run_finished") finished = true;
+        const job = this.perform(runId, stored.version, effect);
+        if (job) jobs.push(job);
+      }
+    });
+    return { kind: "applied", state: result.state, jobs, finished };
+  }
+
+  private always(runId: string, attach: Attachments): void {
+    if (attach.timer) this.timers.consume(attach.timer);
+    if (attach.answered) this.records.dropCallback(runId, attach.answered.key, attach.answered.dispatch);
+  }
+
+  /** Writes the effect's rows; returns the work it asks for after the commit. */
+  private perform(run: string, version: number, effect: Effect): Job | null {
+    switch (effect.type) {
+      case "set_timer":
+        this.timers.set(run, effect.id, effect.at, effect.timer);
+        return null;
+      case "clear_timer":
+        this.timers.clear(run, effect.id);
+        return null;
+      case "dispatch": {
+        const token = `cb_${this.objectId}_${toBase64Url(randomBytes(24))}`;
+        const { key, attempt, dispatch } = effect;
+        this.records.addCallback({ token, run, key, attempt, dispatch });
+        return { kind: "dispatch", job: { ...effect, run, version, token } };
+      }
+      case "evaluate":
+        return { kind: "evaluate", job: { ...effect, run, version } };
+      case "run_finished":
+      case "publish":
+        // Live WebSockets and write-behind summaries come later; the state row already says it.
+        return null;
+      default: {
+        const never: never = effect;
+        throw new Error(`unknown effect ${JSON.stringify(never)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/** What the PipelineDO's RPC methods take and answer; the API maps these to HTTP. */
+import type { PipelineSpec, RunStatus, TaskStatus } from "../engine";
+
+export type TriggerKind = "manual" | "webhook" | "schedule";
+
+export type PipelineIdentity = {
+  tenant_id: string;
+  tenant_slug: string;
+  pipeline_id: string;
+  pipeline_slug: string;
+  /** The product's origin, for callback URLs. */
+  origin: string;
+};
+
+export type CreateRunInput = PipelineIdentity & {
+  spec: PipelineSpec;
+  version: number;
+  params: Record<string, unknown>;
+  trigger: { kind: TriggerKind; payload?: unknown };
+  logical_date?: string | null;
+};
+
+export type RunSummary = {
+  id: string;
+  status: RunStatus;
+  trigger: TriggerKind;
+  version: number;
+  created_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+};
+
+export type TaskView = {
+  id: string;
+  map_index: number;
+  status: TaskStatus;
+  attempts: number;
+  started_at: string | null;
+  ended_at: string | null;
+  output: unknown;
+  error: string | null;
+};
+
+export type RunDetail = RunSummary & {
+  params: Record<string, unknown>;
+  trigger_payload: unknown;
+  error: string | null;
+  tasks: TaskView[];
+};
+
+export type LogLine = { at: string; level: string; message: string; attempt: number };
+
+/** The answer of every state-changing RPC: done, the run does not exist, or the planner refused. */
+export type Changed<T> =
+  | { ok: true; value: T }
+  | { ok: false; error: "not_found"; detail: string }
+  | { ok: false; error: "conflict" | "invalid"; detail: string };
+
+export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());

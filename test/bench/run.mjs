@@ -1,0 +1,132 @@
+// `npm run bench`: starts the product and a local no-op HTTP target, runs the scenarios of
+// DESIGN.md §7 that the engine serves today, and prints them as a table against their targets.
+// Targets live here, not in timed unit tests.
+import { startServer } from "../support/server.mjs";
+import { chainSpec, fanOutSpec, wideFanOutSpec } from "./specs.mjs";
+import { startTarget } from "./target.mjs";
+
+const p50 = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN;
+};
+
+async function api(server, token, method, path, body, contentType = "application/json") {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": contentType }),
+    },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (response.status >= 400) throw new Error(`${method} ${path} → ${response.status}: ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function setUp(server) {
+  const email = `bench-${Date.now()}@example.com`;
+  const signUp = await fetch(`${server.url}/api/auth/sign-up/email`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name: "Bench", email, password: "bench password" }),
+  });
+  const cookie = signUp.headers.get("set-cookie")?.split(";")[0] ?? "";
+  const asUser = (path, body) =>
+    fetch(`${server.url}${path}`, {
+      method: "POST",
+      headers: { cookie, origin: server.url, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }).then((r) => r.json());
+  await asUser("/api/tenants", { slug: "bench", name: "Bench" });
+  const { token } = await asUser("/api/tenants/bench/tokens", { name: "bench", role: "editor" });
+  return token;
+}
+
+async function runToEnd(server, token, pipeline, timeoutMs = 60_000) {
+  const started = performance.now();
+  const run = await api(server, token, "POST", `/api/tenants/bench/pipelines/${pipeline}/runs`, {});
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const detail = await api(server, token, "GET", `/api/tenants/bench/pipelines/${pipeline}/runs/${run.id}`);
+    if (["success", "failed", "cancelled"].includes(detail.status)) {
+      if (detail.status !== "success") throw new Error(`run ${run.id} of ${pipeline} ended ${detail.status}`);
+      return { id: run.id, started, ended: performance.now() };
+    }
+    if (Date.now() > deadline)
+      throw new Error(`run ${run.id} of ${pipeline} did not finish in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+async function loopbackRoundTrip(target) {
+  const samples = [];
+  for (let i = 0; i < 200; i++) {
+    const t = performance.now();
+    await (await fetch(`${target.url}/noop`)).text();
+    samples.push(performance.now() - t);
+  }
+  return p50(samples);
+}
+
+const target = await startTarget();
+const server = await startServer({ timeoutMs: 90_000 });
+const rows = [];
+try {
+  const token = await setUp(server);
+  const save = (slug, spec) => api(server, token, "PUT", `/api/tenants/bench/pipelines/${slug}`, spec);
+  await save("chain", chainSpec(target.url));
+  await save("fanout", fanOutSpec(target.url, 100));
+  await save("wide", wideFanOutSpec(target.url, 1000, 100));
+  const rtt = await loopbackRoundTrip(target);
+
+  await runToEnd(server, token, "chain"); // warm-up
+  const perHop = [];
+  const toTenth = [];
+  for (let i = 0; i < 15; i++) {
+    const run = await runToEnd(server, token, "chain");
+    const times = Array.from(
+      { length: 10 },
+      (_, n) => target.arrivals.get(`${run.id}-${n + 1}`)?.[0] ?? Number.NaN,
+    );
+    perHop.push(((times[9] ?? Number.NaN) - (times[0] ?? Number.NaN)) / 9);
+    toTenth.push((times[9] ?? Number.NaN) - run.started);
+  }
+  rows.push(["chain of 10 core/http: overhead per hop, p50", p50(perHop), "≤ 3 ms", p50(perHop) <= 3]);
+  rows.push([
+    "chain of 10: run start → 10th call, p50",
+    p50(toTenth),
+    "≤ 40 ms (webhook → 10th)",
+    p50(toTenth) <= 40,
+  ]);
+
+  const joins = [];
+  for (let i = 0; i < 8; i++) {
+    const run = await runToEnd(server, token, "fanout");
+    joins.push((target.arrivals.get(`${run.id}-join`)?.[0] ?? Number.NaN) - run.started);
+  }
+  rows.push(["1 → 100 for_each → join: start → join call, p50", p50(joins), "≤ 100 ms", p50(joins) <= 100]);
+
+  const makespans = [];
+  for (let i = 0; i < 3; i++) {
+    const run = await runToEnd(server, token, "wide", 120_000);
+    makespans.push(run.ended - run.started);
+  }
+  rows.push([
+    "1,000 for_each × 100 ms operator: makespan, p50",
+    p50(makespans),
+    "≤ 2000 ms",
+    p50(makespans) <= 2000,
+  ]);
+  rows.push(["loopback HTTP round trip (same run), p50", rtt, "reference", true]);
+} finally {
+  await server.stop();
+  await target.close();
+}
+
+const width = Math.max(...rows.map((r) => r[0].length));
+console.log(`\n${"scenario".padEnd(width)} | measured (ms) | target | met`);
+console.log(`${"-".repeat(width)}-|---------------|--------|----`);
+for (const [name, value, goal, met] of rows) {
+  console.log(`${name.padEnd(width)} | ${value.toFixed(2).padStart(13)} | ${goal} | ${met ? "yes" : "NO"}`);
+}

@@ -1,7 +1,7 @@
 /** Tenant secrets: write-only values, envelope-encrypted, listed by name only. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { PutSecretBody, SecretList, SecretName } from "../contracts/api";
-import { TenantVault } from "../crypto/envelope";
+import { TenantVault, tenantSecretContext } from "../crypto/envelope";
 import { auditEntry } from "../db/audit";
 import { batch, db } from "../db/client";
 import { problems } from "../problem";
@@ -9,11 +9,6 @@ import { authorize } from "./access";
 import { errorResponses, json, jsonBody, newApi } from "./openapi";
 
 const Params = z.object({ t: z.string(), name: SecretName });
-
-/** Binds a ciphertext to its tenant and name (AES-GCM additional data). */
-export function secretContext(tenantId: string, name: string): string {
-  return `secret:${tenantId}:${name}`;
-}
 
 export const secretsApi = newApi()
   .openapi(
@@ -35,7 +30,7 @@ export const secretsApi = newApi()
       const row = {
         tenant_id: scope.tenant.id,
         name,
-        ciphertext: await vault.encrypt(value, secretContext(scope.tenant.id, name)),
+        ciphertext: await vault.encrypt(value, tenantSecretContext(scope.tenant.id, name)),
         updated_at: now.toISOString(),
         updated_by: scope.actor,
       };

@@ -70,3 +70,8 @@ export class TenantVault {
     return new TextDecoder().decode(await open(this.key, stored, context));
   }
 }
+
+/** Binds a tenant secret's ciphertext to its tenant and name (AES-GCM additional data). */
+export function tenantSecretContext(tenantId: string, name: string): string {
+  return `secret:${tenantId}:${name}`;
+}

@@ -3,7 +3,7 @@
  * resolves `secrets.NAME` references from D1 only for tasks that use them (never stored anywhere).
  */
 
-import { TenantVault } from "../crypto/envelope";
+import { TenantVault, tenantSecretContext } from "../crypto/envelope";
 import { db } from "../db/client";
 import type { Task } from "../engine";
 import {
@@ -107,7 +107,7 @@ export async function loadSecrets(
   const out: Record<string, string> = {};
   // Same additional data as api/secrets.ts secretContext(): the ciphertext is bound to tenant and name.
   for (const row of rows)
-    out[row.name] = await vault.decrypt(row.ciphertext, `secret:${tenantId}:${row.name}`);
+    out[row.name] = await vault.decrypt(row.ciphertext, tenantSecretContext(tenantId, row.name));
   for (const name of names)
     if (name !== "*" && !(name in out)) throw new MissingSecret(`secret ${name} is not set`);
   return out;

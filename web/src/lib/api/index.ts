@@ -89,3 +89,37 @@ export const pipelines = {
   version: (tenant: string, pipeline: string, version: number) =>
     request<T.PipelineVersionDetail>("GET", `${pipelinePath(tenant, pipeline)}/versions/${version}`),
 };
+
+const runPath = (tenant: string, pipeline: string, run: string) =>
+  `${pipelinePath(tenant, pipeline)}/runs/${seg(run)}`;
+const taskPath = (tenant: string, pipeline: string, run: string, task: string) =>
+  `${runPath(tenant, pipeline, run)}/tasks/${seg(task)}`;
+
+export const runs = {
+  list: (
+    tenant: string,
+    pipeline: string,
+    query: { status?: string; cursor?: string; limit?: number } = {},
+  ) => request<T.RunPage>("GET", `${pipelinePath(tenant, pipeline)}/runs`, { query }),
+  /** Tenant-wide list; answers 404 on a server that does not have it yet. */
+  listAll: (tenant: string, query: { status?: string; cursor?: string; limit?: number } = {}) =>
+    request<T.TenantRunPage>("GET", `${tenantPath(tenant)}/runs`, { query }),
+  start: (tenant: string, pipeline: string, params: Record<string, unknown>) =>
+    request<T.CreatedRun>("POST", `${pipelinePath(tenant, pipeline)}/runs`, { json: { params } }),
+  get: (tenant: string, pipeline: string, run: string, signal?: AbortSignal) =>
+    request<T.RunDetail>("GET", runPath(tenant, pipeline, run), { signal }),
+  cancel: (tenant: string, pipeline: string, run: string) =>
+    request<T.RunState>("POST", `${runPath(tenant, pipeline, run)}/cancel`),
+  retry: (tenant: string, pipeline: string, run: string, task: string, downstream: boolean) =>
+    request<T.RunState>("POST", `${taskPath(tenant, pipeline, run, task)}/retry`, { json: { downstream } }),
+  mark: (tenant: string, pipeline: string, run: string, task: string, status: "success" | "failed") =>
+    request<T.RunState>("POST", `${taskPath(tenant, pipeline, run, task)}/mark`, { json: { status } }),
+  logs: (tenant: string, pipeline: string, run: string, task: string) =>
+    request<T.Items<T.LogLine>>("GET", `${taskPath(tenant, pipeline, run, task)}/logs`),
+  /** The pipeline's live WebSocket URL (same origin, cookie session). */
+  liveUrl: (tenant: string, pipeline: string) => {
+    const url = new URL(`${pipelinePath(tenant, pipeline)}/live`, window.location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    return url.toString();
+  },
+};

@@ -34,3 +34,29 @@ export type PipelineVersion = z.infer<typeof C.PipelineVersion>;
 export type PipelineVersionDetail = z.infer<typeof C.PipelineVersionDetail>;
 export type PauseState = z.infer<typeof C.PauseState>;
 export type Items<T> = { items: T[] };
+export type RunStatus = z.infer<typeof C.RunStatus>;
+export type TaskStatus = z.infer<typeof C.TaskStatus>;
+export type RunSummary = C.RunSummary;
+export type RunPage = z.infer<typeof C.RunPage>;
+export type RunDetail = C.RunDetail;
+export type TaskInstance = z.infer<typeof C.TaskInstanceView>;
+export type RunState = z.infer<typeof C.RunState>;
+export type CreatedRun = z.infer<typeof C.CreatedRun>;
+export type LogLine = z.infer<typeof C.TaskLogs>["items"][number];
+/** A run in the tenant-wide list: the pipeline's run item plus the pipeline's slug. */
+export type TenantRunSummary = RunSummary & { pipeline: string };
+export type TenantRunPage = { items: TenantRunSummary[]; next_cursor: string | null };
+/** What the pipeline's live WebSocket sends (worker/engine/run/events.ts LiveEvent); `at` is epoch ms. */
+export type LiveEvent =
+  | { type: "run"; run: string; status: RunStatus; at: number }
+  | {
+      type: "task";
+      run: string;
+      key: string;
+      task: string;
+      map_index: number;
+      status: TaskStatus;
+      attempt: number;
+      at: number;
+    }
+  | { type: "task_removed"; run: string; key: string; at: number };

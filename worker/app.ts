@@ -10,8 +10,10 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { methodIndex } from "./allowed-methods";
 import { auditApi } from "./api/audit";
 import { authApi } from "./api/auth";
+import { backfillApi } from "./api/backfill";
 import { callbacksApi } from "./api/callbacks";
 import { invitationsApi } from "./api/invitations";
+import { liveApi } from "./api/live";
 import { meApi } from "./api/me";
 import { membersApi } from "./api/members";
 import { pipelineVersionsApi } from "./api/pipeline-versions";
@@ -19,6 +21,7 @@ import { pipelinesApi } from "./api/pipelines";
 import { platformApi } from "./api/platform";
 import { runsApi } from "./api/runs";
 import { secretsApi } from "./api/secrets";
+import { tenantRunsApi } from "./api/tenant-runs";
 import { tenantsApi } from "./api/tenants";
 import { tokensApi } from "./api/tokens";
 import type { AppEnv } from "./app-env";
@@ -77,6 +80,9 @@ const routes = app
   .route("/api/tenants", pipelinesApi)
   .route("/api/tenants", pipelineVersionsApi)
   .route("/api/tenants", runsApi)
+  .route("/api/tenants", backfillApi)
+  .route("/api/tenants", tenantRunsApi)
+  .route("/api/tenants", liveApi)
   .route("/api/callbacks", callbacksApi)
   .route("/api/invitations", invitationsApi);
 

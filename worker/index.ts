@@ -1,11 +1,12 @@
 import { app } from "./app";
-import { sweepExpired } from "./cron/reconcile";
+import { onCron } from "./cron/reconcile";
 
+export { Dispatcher } from "./dispatcher";
 export { PipelineDO } from "./pipeline/object";
 
 export default {
   fetch: app.fetch,
   async scheduled(controller, env) {
-    await sweepExpired(env, new Date(controller.scheduledTime));
+    await onCron(env, new Date(controller.scheduledTime));
   },
 } satisfies ExportedHandler<Env>;

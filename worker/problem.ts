@@ -13,6 +13,7 @@ export type ProblemCode =
   | "method_not_allowed"
   | "conflict"
   | "payload_too_large"
+  | "upgrade_required"
   | "validation"
   | "rate_limited"
   | "quota_exceeded"
@@ -31,6 +32,7 @@ const TITLES: Record<ProblemCode, string> = {
   method_not_allowed: "Method not allowed",
   conflict: "Conflict",
   payload_too_large: "Payload too large",
+  upgrade_required: "Upgrade required",
   validation: "Validation failed",
   rate_limited: "Too many requests",
   quota_exceeded: "Quota exceeded",
@@ -75,6 +77,8 @@ export const problems = {
   conflict: (detail: string) => new ProblemError(409, "conflict", detail),
   tooLarge: (limitBytes: number) =>
     new ProblemError(413, "payload_too_large", `The request body exceeds ${limitBytes} bytes.`),
+  upgradeRequired: (detail: string) =>
+    new ProblemError(426, "upgrade_required", detail, undefined, { Upgrade: "websocket" }),
   validation: (errors: FieldError[], detail = "The request body is not valid.") =>
     new ProblemError(422, "validation", detail, errors),
   rateLimited: (detail: string, retryAfterSeconds: number) =>

@@ -69,6 +69,10 @@ async function loopbackRoundTrip(target) {
   return p50(samples);
 }
 
+// `npm run bench -- chain wide` runs only the named scenarios (chain, fanout, wide).
+const only = new Set(process.argv.slice(2));
+const wanted = (name) => only.size === 0 || only.has(name);
+
 const target = await startTarget();
 const server = await startServer({ timeoutMs: 90_000 });
 const rows = [];
@@ -80,6 +84,16 @@ try {
   await save("wide", wideFanOutSpec(target.url, 1000, 100));
   const rtt = await loopbackRoundTrip(target);
 
+  if (wanted("chain")) await chain(server, token, target, rows);
+  if (wanted("fanout")) await fanOut(server, token, target, rows);
+  if (wanted("wide")) await wide(server, token, rows);
+  rows.push(["loopback HTTP round trip (same run), p50", rtt, "reference", true]);
+} finally {
+  await server.stop();
+  await target.close();
+}
+
+async function chain(server, token, target, rows) {
   await runToEnd(server, token, "chain"); // warm-up
   const perHop = [];
   const toTenth = [];
@@ -99,14 +113,18 @@ try {
     "≤ 40 ms (webhook → 10th)",
     p50(toTenth) <= 40,
   ]);
+}
 
+async function fanOut(server, token, target, rows) {
   const joins = [];
   for (let i = 0; i < 8; i++) {
     const run = await runToEnd(server, token, "fanout");
     joins.push((target.arrivals.get(`${run.id}-join`)?.[0] ?? Number.NaN) - run.started);
   }
   rows.push(["1 → 100 for_each → join: start → join call, p50", p50(joins), "≤ 100 ms", p50(joins) <= 100]);
+}
 
+async function wide(server, token, rows) {
   const makespans = [];
   for (let i = 0; i < 3; i++) {
     const run = await runToEnd(server, token, "wide", 120_000);
@@ -118,10 +136,6 @@ try {
     "≤ 2000 ms",
     p50(makespans) <= 2000,
   ]);
-  rows.push(["loopback HTTP round trip (same run), p50", rtt, "reference", true]);
-} finally {
-  await server.stop();
-  await target.close();
 }
 
 const width = Math.max(...rows.map((r) => r[0].length));

@@ -18,12 +18,14 @@ import { newId, sha256Hex } from "../crypto/random";
 import { auditEntry } from "../db/audit";
 import { batch, db } from "../db/client";
 import { countPipelines, findPipeline, findVersion, listPipelines, listTriggers } from "../db/pipelines";
+import { lastRuns } from "../db/runs";
 import { canonicalJson, nextRuns, type PipelineSpec } from "../engine";
 import { publicOrigin } from "../origin";
 import { problems } from "../problem";
 import { authorize, type TenantScope } from "./access";
 import { errorResponses, json, newApi } from "./openapi";
 import { syncTriggers, triggerViews } from "./pipeline-triggers";
+import { syncSchedule, syncStoredSchedule } from "./schedule-sync";
 import { readSpec } from "./spec-body";
 
 const TenantParam = z.object({ t: z.string() });
@@ -176,6 +178,8 @@ export const pipelinesApi = newApi()
         }
         throw error;
       }
+      const target = { id: pipelineId, slug: p, paused: existing?.paused === 1 };
+      await syncSchedule(c, scope, target, { version, spec }, Boolean(existing?.schedule));
       return c.json(await saveResponse(c, scope, pipelineId, p, version, spec), existing ? 200 : 201);
     },
   )
@@ -210,6 +214,10 @@ export const pipelinesApi = newApi()
       const { limit, cursor } = c.req.valid("query");
       const scope = await authorize(c, c.req.valid("param").t, "viewer");
       const { rows, more } = await listPipelines(db(c.env.DB), scope.tenant.id, limit, cursor);
+      const last = await lastRuns(
+        db(c.env.DB),
+        rows.map((r) => r.id),
+      );
       const items = rows.map((r) => ({
         slug: r.slug,
         name: r.name,
@@ -218,7 +226,7 @@ export const pipelinesApi = newApi()
         schedule: r.schedule
           ? (JSON.parse(r.schedule) as { cron: string; timezone: string; catchup: boolean })
           : null,
-        last_run: null,
+        last_run: last.get(r.id) ?? null,
         updated_at: r.updated_at,
       }));
       return c.json({ items, next_cursor: more ? (rows.at(-1)?.slug ?? null) : null }, 200);
@@ -291,6 +299,7 @@ export const pipelinesApi = newApi()
       const d = db(c.env.DB);
       await batch(c.env.DB, [
         d.deleteFrom("pipelines").where("id", "=", pipeline.id),
+        d.deleteFrom("runs").where("pipeline_id", "=", pipeline.id),
         auditEntry(
           d,
           {
@@ -303,6 +312,7 @@ export const pipelinesApi = newApi()
           new Date(),
         ),
       ]);
+      await syncStoredSchedule(c, scope, pipeline, null);
       return c.body(null, 204);
     },
   )
@@ -348,5 +358,6 @@ async function setPaused(c: Context<AppEnv>, paused: boolean) {
       ),
     ]);
   }
+  await syncStoredSchedule(c, scope, pipeline, paused);
   return c.json({ slug: p, paused }, 200);
 }

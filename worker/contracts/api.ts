@@ -150,7 +150,7 @@ export const PipelineSummary = z.object({
   version: z.number().int(),
   paused: z.boolean(),
   schedule: ScheduleView.nullable(),
-  last_run: z.null(),
+  last_run: z.object({ id: z.string(), status: z.string(), created_at: z.string() }).nullable(),
   updated_at: z.string(),
 });
 export type PipelineSummary = z.infer<typeof PipelineSummary>;
@@ -247,3 +247,26 @@ export const TaskLogs = z.object({
     z.object({ at: z.string(), level: z.string(), message: z.string(), attempt: z.number().int() }),
   ),
 });
+
+// Tenant-wide runs (write-behind summaries; they may lag the pipeline's own view by a moment)
+export const TenantRunSummary = RunSummary.extend({ pipeline: z.string() });
+export const TenantRunPage = z.object({
+  items: z.array(TenantRunSummary),
+  next_cursor: z.string().nullable(),
+});
+
+// Backfill: runs for a schedule's logical dates in [from, to) (worker/api/backfill.ts)
+export const BackfillBody = z.strictObject({
+  from: z.iso.datetime({ offset: true }).meta({ description: "Start (inclusive), ISO 8601" }),
+  to: z.iso.datetime({ offset: true }).meta({ description: "End (exclusive), ISO 8601" }),
+  reprocess: z.enum(["missing", "failed", "all"]).meta({
+    description: "missing: dates without a run; failed: also failed or cancelled ones; all: every date",
+  }),
+  dry_run: z.boolean().optional(),
+});
+export const BackfillRun = z.object({
+  id: z.string().nullable(),
+  logical_date: z.string(),
+  status: z.string(),
+});
+export const BackfillResult = z.object({ runs: z.array(BackfillRun), dry_run: z.boolean() });

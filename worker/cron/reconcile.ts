@@ -1,9 +1,18 @@
 /**
- * The every-minute Cron Trigger. For now it sweeps what expires: sessions, invitations and sign-in
- * failure windows. The pipeline timer reconciler joins it with the engine.
+ * The every-minute Cron Trigger: it sweeps what expires (sessions, invitations, sign-in failure
+ * windows) and pokes the clock of every scheduled pipeline (schedules.ts).
  */
 import { expiredFailures } from "../auth/throttle";
 import { batch, db } from "../db/client";
+import { type ReconcileReport, reconcileSchedules } from "./schedules";
+
+/** Everything the Cron Trigger does; the sweep's failure does not stop the schedules, nor the reverse. */
+export async function onCron(env: Env, now: Date): Promise<ReconcileReport> {
+  const [sweep, schedules] = await Promise.allSettled([sweepExpired(env, now), reconcileSchedules(env)]);
+  if (sweep.status === "rejected") console.error("sweep failed", sweep.reason);
+  if (schedules.status === "rejected") throw schedules.reason;
+  return schedules.value;
+}
 
 export async function sweepExpired(env: Env, now: Date): Promise<void> {
   const d = db(env.DB);

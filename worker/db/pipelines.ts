@@ -42,7 +42,7 @@ export async function countPipelines(db: Db, tenantId: string): Promise<number> 
 export async function listPipelines(db: Db, tenantId: string, limit: number, after: string | undefined) {
   let query = db
     .selectFrom("pipelines")
-    .select(["slug", "name", "paused", "latest_version", "schedule", "updated_at"])
+    .select(["id", "slug", "name", "paused", "latest_version", "schedule", "updated_at"])
     .where("tenant_id", "=", tenantId)
     .orderBy("slug")
     .limit(limit + 1);

@@ -101,6 +101,20 @@ export interface TriggersTable {
   created_at: string;
 }
 
+export interface RunsTable {
+  id: string;
+  tenant_id: string;
+  pipeline_id: string;
+  pipeline_slug: string;
+  status: string;
+  trigger: string;
+  version: number;
+  created_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+  seq: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -114,4 +128,5 @@ export interface Database {
   pipelines: PipelinesTable;
   pipeline_versions: PipelineVersionsTable;
   triggers: TriggersTable;
+  runs: RunsTable;
 }

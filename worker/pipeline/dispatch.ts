@@ -8,6 +8,7 @@ import { type Invocation, invokeOperator } from "../runner/invoke";
 import type { Outcome } from "../runner/outcome";
 import { serviceTransport } from "../runner/transport";
 import { CONTEXT_OPERATORS, type Plans } from "./plans";
+import { remoteBatchOf } from "./pump";
 import { render } from "./render";
 import { buildScope, loadSecrets, MissingSecret, redact, secretNames } from "./scope";
 import type { Store } from "./store";
@@ -29,7 +30,7 @@ export async function dispatch(deps: Deps, job: DispatchJob): Promise<Answer | n
     return answer(job, failure(`plugin ${uses?.plugin ?? task.uses} is not installed`, false), []);
   }
   let secrets: Record<string, string> = {};
-  const names = secretNames(task.with);
+  const names = secretNamesOf(task);
   try {
     if (names.size > 0) secrets = await loadSecrets(deps.env, deps.identity.tenant_id, names);
   } catch (error) {
@@ -76,11 +77,25 @@ export async function dispatch(deps: Deps, job: DispatchJob): Promise<Answer | n
         }
       : {}),
   };
-  const transport = serviceTransport("core", deps.env.PLUGIN_CORE);
-  const outcome = await invokeOperator(transport, uses.operator, invocation, {
-    signingKey: deps.env.SIGNING_KEY,
-  });
+  // The pump decides where the call is made: here, or in a Dispatcher invocation with its batch.
+  const batch = remoteBatchOf(job);
+  const outcome = batch
+    ? await batch.call(deps.env, { token: job.token, operator: uses.operator, invocation })
+    : await invokeOperator(serviceTransport("core", deps.env.PLUGIN_CORE), uses.operator, invocation, {
+        signingKey: deps.env.SIGNING_KEY,
+      });
   return answer(job, outcome, values);
+}
+
+/** A task's secret names, per task object of the cached plan: the templates do not change. */
+const namesByTask = new WeakMap<object, Set<string>>();
+function secretNamesOf(task: { with?: unknown }): Set<string> {
+  let names = namesByTask.get(task);
+  if (!names) {
+    names = secretNames(task.with);
+    namesByTask.set(task, names);
+  }
+  return names;
 }
 
 export function failure(error: string, retryable: boolean): Outcome {

@@ -6,11 +6,14 @@ import { createRun, type RunEvent, type RunState } from "../engine";
 import { PluginResult, toOutcome } from "../runner/outcome";
 import { answer, dispatch } from "./dispatch";
 import { evaluateGate } from "./evaluate";
+import { Live } from "./live";
 import { Plans } from "./plans";
 import { Pump } from "./pump";
 import { Records } from "./records";
+import { SCHEDULE_TIMER_RUN } from "./schedule";
 import { loadSecrets, secretNames } from "./scope";
 import { Store } from "./store";
+import { Summaries } from "./summaries";
 import { Timers } from "./timers";
 import { type Applied, type Attachments, type Job, Transitions } from "./transition";
 import type { Changed, CreateRunInput } from "./types";
@@ -21,6 +24,8 @@ export class Driver {
   readonly timers: Timers;
   readonly plans: Plans;
   readonly pump: Pump;
+  readonly live: Live;
+  readonly summaries: Summaries;
   private readonly transitions: Transitions;
   private recovered = false;
 
@@ -33,6 +38,8 @@ export class Driver {
     this.records = new Records(sql);
     this.timers = new Timers(sql, ctx.storage);
     this.plans = new Plans(this.store);
+    this.live = new Live(ctx);
+    this.summaries = new Summaries(sql, env.DB, () => this.store.identity());
     this.transitions = new Transitions(
       ctx.storage,
       this.store,
@@ -40,6 +47,8 @@ export class Driver {
       this.records,
       this.plans,
       ctx.id.toString(),
+      this.summaries,
+      this.live,
     );
     this.pump = new Pump((job) => this.handle(job));
   }
@@ -60,7 +69,9 @@ export class Driver {
       this.store.putVersion(version, JSON.stringify(spec));
       this.store.insertRun({ version, trigger: trigger.kind, seq: this.store.nextSeq(), state });
       if (trigger.payload !== undefined) this.store.putBlob(`trigger:${id}`, id, trigger.payload);
+      this.summaries.mark(id);
     });
+    this.live.broadcast([{ type: "run", run: id, status: state.status, at: now }]);
     this.startQueued();
     return { id, status: this.store.run(id)?.state.status ?? "queued" };
   }
@@ -82,6 +93,7 @@ export class Driver {
   /** Due timers, each in its own try/catch: one bad row must not stop the others. */
   deliverDueTimers(now: number): void {
     for (const timer of this.timers.due(now)) {
+      if (timer.run === SCHEDULE_TIMER_RUN) continue; // the clock's row: schedule.ts fires it
       try {
         this.step(timer.run, { type: "timer", timer: timer.ref }, { timer });
       } catch (error) {

@@ -22,6 +22,15 @@ const STEPS: readonly string[] = [
    CREATE TABLE callbacks (
      token TEXT PRIMARY KEY, run TEXT NOT NULL, key TEXT NOT NULL, attempt INTEGER NOT NULL,
      dispatch INTEGER NOT NULL);`,
+  // Runs whose summary D1 has not seen yet (write-behind; see summaries.ts).
+  `CREATE TABLE summary_outbox (run TEXT PRIMARY KEY, n INTEGER NOT NULL);`,
+  // The clock (schedule.ts): the latest version's schedule, and one run per logical date.
+  `CREATE TABLE schedule_state (
+     id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, cron TEXT NOT NULL,
+     timezone TEXT NOT NULL, catchup INTEGER NOT NULL, paused INTEGER NOT NULL, cursor INTEGER NOT NULL);
+   CREATE TABLE schedule_runs (
+     logical_date INTEGER PRIMARY KEY, interval_start INTEGER NOT NULL, interval_end INTEGER NOT NULL,
+     run TEXT NOT NULL, source TEXT NOT NULL);`,
 ];
 
 /** Applies the steps this object's storage has not seen yet, each in its own transaction. */

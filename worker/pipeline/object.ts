@@ -4,18 +4,28 @@
  * starts work hands the rest of the chain to `waitUntil` and re-arms the alarm.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { DispatchReport } from "../dispatcher/batch";
 import type { RunEvent, RunStatus } from "../engine";
 import { Driver } from "./driver";
 import { migrate } from "./migrations";
+import {
+  type BackfillInput,
+  type BackfillItem,
+  Clock,
+  type ScheduleState,
+  type ScheduleSync,
+} from "./schedule";
 import type { Changed, CreateRunInput, LogLine, RunDetail, RunSummary } from "./types";
 import { runDetail } from "./view";
 
 export class PipelineDO extends DurableObject<Env> {
   private readonly driver: Driver;
+  private readonly clock: Clock;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.driver = new Driver(ctx, env);
+    this.clock = new Clock(ctx, this.driver);
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
   }
 
@@ -67,19 +77,63 @@ export class PipelineDO extends DurableObject<Env> {
     return result;
   }
 
-  /** Resolves once no evaluation or plugin call is in flight; with the peak concurrency seen so far. */
+  /** Resolves once nothing is in flight and D1 has the summaries; with the peak concurrency seen so far. */
   async settled(): Promise<{ peak_in_flight: number }> {
     await this.driver.pump.idle();
+    await this.flushSummaries();
     return { peak_in_flight: this.driver.pump.peak };
+  }
+
+  /** Outcomes of plugin calls a Dispatcher made for this object (worker/dispatcher); stale ones are ignored. */
+  reportResults(report: DispatchReport): { delivered: number } {
+    return { delivered: this.driver.pump.report(report) };
   }
 
   override async alarm(): Promise<void> {
     try {
       this.driver.recover();
+      this.fireSchedule();
       this.driver.deliverDueTimers(Date.now());
       await this.driver.pump.idle();
+      await this.flushSummaries();
     } finally {
       await this.driver.timers.arm();
+    }
+  }
+
+  /** The API saved, paused, unpaused or deleted the pipeline: keep the clock's one timer in step. */
+  async syncSchedule(input: ScheduleSync): Promise<ScheduleState | null> {
+    this.clock.sync(input, Date.now());
+    await this.continue();
+    return this.clock.state();
+  }
+
+  /** The Cron Trigger's safety net: fire what is overdue and re-arm a lost timer; "stale" asks for a sync. */
+  async reconcile(version: number): Promise<"ok" | "stale" | "unscheduled"> {
+    const state = this.clock.state();
+    if (!state) return "unscheduled";
+    this.fireSchedule();
+    await this.continue();
+    // The cron only pokes unpaused pipelines: a paused clock here missed an unpause.
+    return state.version === version && !state.paused ? "ok" : "stale";
+  }
+
+  async backfill(input: BackfillInput): Promise<BackfillItem[]> {
+    const items = this.clock.backfill(input);
+    if (!input.dry_run) await this.continue();
+    return items;
+  }
+
+  scheduleState(): { state: ScheduleState | null; runs: ReturnType<Clock["runs"]> } {
+    return { state: this.clock.state(), runs: this.clock.runs() };
+  }
+
+  /** One failing fire must not stop the alarm's other timers; reconcile retries it within a minute. */
+  private fireSchedule(): void {
+    try {
+      this.clock.fire(Date.now());
+    } catch (error) {
+      console.error("schedule fire failed", error);
     }
   }
 
@@ -93,6 +147,41 @@ export class PipelineDO extends DurableObject<Env> {
   private async continue(): Promise<void> {
     this.driver.recover();
     await this.driver.timers.arm();
-    this.ctx.waitUntil(this.driver.pump.idle().then(() => this.driver.timers.arm()));
+    this.ctx.waitUntil(
+      this.driver.pump
+        .idle()
+        .then(() => this.driver.timers.arm())
+        .then(() => this.flushSummaries()),
+    );
+  }
+
+  /** Write-behind to D1 (summaries.ts); a failure is retried by the next change or alarm. */
+  private async flushSummaries(): Promise<void> {
+    try {
+      await this.driver.summaries.flush();
+    } catch (error) {
+      console.error("run summaries not written to D1 yet", error);
+    }
+  }
+
+  /** The live view: the Worker forwards an authorised WebSocket upgrade here. */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("expected a WebSocket upgrade", { status: 426 });
+    }
+    return this.driver.live.accept();
+  }
+
+  /** Watchers only listen; a ping is answered so clients can tell a dead socket from a quiet one. */
+  override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (message === "ping") socket.send(JSON.stringify({ type: "pong", at: Date.now() }));
+  }
+
+  override async webSocketClose(socket: WebSocket): Promise<void> {
+    try {
+      socket.close(1000, "closing");
+    } catch {
+      // Already closed from the other side.
+    }
   }
 }

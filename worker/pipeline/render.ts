@@ -25,19 +25,52 @@ interface Hooks {
   assign(name: string | symbol, value: unknown): void;
 }
 
-export async function evaluate(expr: string, scope: Scope): Promise<unknown> {
-  let compiled: ReturnType<typeof jsonata>;
+type Compiled = ReturnType<typeof jsonata>;
+
+/**
+ * Compiled expressions kept for reuse, per expression text: a hop would otherwise recompile the same
+ * templates. An instance is lent to one evaluation at a time (its step hook is per evaluation).
+ */
+const idle = new Map<string, Compiled[]>();
+const MAX_CACHED_EXPRESSIONS = 1000;
+
+function borrow(expr: string): Compiled {
+  const kept = idle.get(expr)?.pop();
+  if (kept) return kept;
   try {
-    compiled = jsonata(expr);
+    return jsonata(expr);
   } catch (error) {
     throw new ExpressionError(`"${expr}" does not compile: ${messageOf(error)}`);
   }
+}
+
+function giveBack(expr: string, compiled: Compiled): void {
+  let list = idle.get(expr);
+  if (!list) {
+    if (idle.size >= MAX_CACHED_EXPRESSIONS) idle.clear();
+    list = [];
+    idle.set(expr, list);
+  }
+  if (list.length < 8) list.push(compiled);
+}
+
+export async function evaluate(expr: string, scope: Scope): Promise<unknown> {
+  const compiled = borrow(expr);
+  try {
+    return await evaluateWith(compiled, expr, scope);
+  } finally {
+    giveBack(expr, compiled);
+  }
+}
+
+async function evaluateWith(compiled: Compiled, expr: string, scope: Scope): Promise<unknown> {
   let steps = 0;
   (compiled as unknown as Hooks).assign(ENTRY, () => {
     if (++steps > MAX_STEPS) throw new ExpressionError(`"${expr}" took more than ${MAX_STEPS} steps`);
   });
   try {
-    return plain(await compiled.evaluate(scope));
+    // Fresh bindings give each evaluation its own frame: `$x := …` never outlives it on a reused instance.
+    return plain(await compiled.evaluate(scope, {}));
   } catch (error) {
     if (error instanceof ExpressionError) throw error;
     throw new ExpressionError(`"${expr}" failed: ${messageOf(error)}`);

@@ -105,7 +105,6 @@ export async function loadSecrets(
   const rows = await query.execute();
   const vault = await TenantVault.open(env.MASTER_KEY, tenantId, tenant.data_key);
   const out: Record<string, string> = {};
-  // Same additional data as api/secrets.ts secretContext(): the ciphertext is bound to tenant and name.
   for (const row of rows)
     out[row.name] = await vault.decrypt(row.ciphertext, tenantSecretContext(tenantId, row.name));
   for (const name of names)

@@ -8,9 +8,11 @@ import { toBase64Url } from "../crypto/encoding";
 import { randomBytes } from "../crypto/random";
 import { type Effect, type RunEvent, type RunState, step } from "../engine";
 import type { PluginLog } from "../runner/outcome";
+import type { Live } from "./live";
 import type { Plans } from "./plans";
 import type { Records } from "./records";
 import type { Store } from "./store";
+import type { Summaries } from "./summaries";
 import type { DueTimer, Timers } from "./timers";
 
 export type DispatchJob = Extract<Effect, { type: "dispatch" }> & {
@@ -46,6 +48,8 @@ export class Transitions {
     private readonly plans: Plans,
     /** The DO's id, so the Worker can route a callback token back to this object. */
     private readonly objectId: string,
+    private readonly summaries: Summaries,
+    private readonly live: Live,
   ) {}
 
   apply(runId: string, event: RunEvent, now: number, attach: Attachments = {}): Applied {
@@ -65,6 +69,7 @@ export class Transitions {
     this.storage.transactionSync(() => {
       this.always(runId, attach);
       this.store.updateRun(result.state);
+      if (result.state.status !== stored.state.status) this.summaries.mark(runId);
       for (const blob of attach.blobs ?? []) this.store.putBlob(blob.ref, runId, blob.value);
       if (attach.logs) this.records.log(runId, attach.logs.key, attach.logs.attempt, attach.logs.lines, now);
       for (const effect of result.effects) {
@@ -73,6 +78,8 @@ export class Transitions {
         if (job) jobs.push(job);
       }
     });
+    // Watchers hear of a change only once it is committed.
+    this.live.broadcast(result.effects.flatMap((e) => (e.type === "publish" ? [e.event] : [])));
     return { kind: "applied", state: result.state, jobs, finished };
   }
 
@@ -100,7 +107,7 @@ export class Transitions {
         return { kind: "evaluate", job: { ...effect, run, version } };
       case "run_finished":
       case "publish":
-        // Live WebSockets and write-behind summaries come later; the state row already says it.
+        // Broadcast after the commit (apply); D1 summaries follow the status change (summaries.ts).
         return null;
       default: {
         const never: never = effect;

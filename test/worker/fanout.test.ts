@@ -1,0 +1,102 @@
+/** Wide fan-out: ready calls beyond the object's free slots go to Dispatcher invocations in batches of ≤ 6. */
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { DispatchReport } from "../../worker/dispatcher/batch";
+import type { PipelineDO } from "../../worker/pipeline/object";
+import type { Pump } from "../../worker/pipeline/pump";
+import type { Outcome } from "../../worker/runner/outcome";
+import { withPipeline } from "./runs-helpers";
+
+const wide = (width: number) => ({
+  name: `Fan-out ${width}`,
+  concurrency: { max_active_tasks: width },
+  tasks: [
+    { id: "items", uses: "core/transform@^1", with: { expression: `[1..${width}]` } },
+    {
+      id: "each",
+      uses: "core/noop@^1",
+      needs: ["items"],
+      for_each: "{{ tasks.items.output }}",
+      with: { value: "{{ item }}" },
+    },
+  ],
+});
+
+/** The object's pump, read inside the object. */
+function pumpOf(stub: DurableObjectStub<PipelineDO>) {
+  return runInDurableObject(stub, (instance) => {
+    const pump = (instance as unknown as { driver: { pump: Pump } }).driver.pump;
+    const waiting = (pump as unknown as { waiting: Map<string, unknown> }).waiting;
+    return { handOffs: pump.handOffs, waiting: [...waiting.keys()] };
+  });
+}
+
+describe("wide fan-out", () => {
+  it("finishes a 200-way for_each with every instance successful and ≤ 6 calls in flight per invocation", async () => {
+    const { start, stub } = await withPipeline(wide(200));
+    const run = await start();
+    expect(run.status).toBe("success");
+    const each = run.tasks.filter((t) => t.id === "each");
+    expect(each).toHaveLength(200);
+    expect(each.every((t) => t.status === "success" && t.attempts === 1)).toBe(true);
+    expect(each.map((t) => (t.output as { value: number }).value).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 200 }, (_, i) => i + 1),
+    );
+    // Most calls went to Dispatcher invocations in batches of ≤ 6; the peak counts each invocation,
+    // the object's own calls and hand-offs as well as every Dispatcher's reported calls.
+    expect((await pumpOf(stub)).handOffs).toBeGreaterThanOrEqual(30);
+    const { peak_in_flight } = await stub.settled();
+    expect(peak_in_flight).toBeGreaterThan(1);
+    expect(peak_in_flight).toBeLessThanOrEqual(6);
+  });
+
+  it("keeps a small ready set in the object: a chain never hands off", async () => {
+    const { start, stub } = await withPipeline({
+      name: "Chain",
+      tasks: [
+        { id: "a", uses: "core/noop@^1", with: { value: 1 } },
+        { id: "b", uses: "core/noop@^1", needs: ["a"], with: { value: 2 } },
+        { id: "c", uses: "core/noop@^1", needs: ["b"], with: { value: 3 } },
+      ],
+    });
+    const run = await start();
+    expect(run.status).toBe("success");
+    expect((await pumpOf(stub)).handOffs).toBe(0);
+  });
+
+  it("ignores a batch's results delivered a second time, or late with another outcome", async () => {
+    const { owner, base, stub, detail } = await withPipeline({
+      name: "Slow fan-out",
+      concurrency: { max_active_tasks: 20 },
+      tasks: [
+        {
+          id: "each",
+          uses: "core/sleep@^1",
+          for_each: "{{ [1..12] }}",
+          with: { duration: "200ms" },
+        },
+      ],
+    });
+    const started = await owner.json<{ id: string }>("POST", `${base}/runs`, { body: {} });
+    // While the calls run in Dispatcher invocations, the object waits for their tokens.
+    const { waiting, handOffs } = await pumpOf(stub);
+    expect(handOffs).toBe(2);
+    expect(waiting.length).toBeGreaterThan(0);
+    // core/sleep answers 202 and finishes through its callback: wait for the run to end.
+    let run = await detail(started.body.id);
+    for (let i = 0; i < 100 && run.status === "running"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      run = await detail(started.body.id);
+    }
+    expect(run.status).toBe("success");
+    const again = (outcome: Outcome): DispatchReport => ({
+      results: waiting.map((token) => ({ token, outcome })),
+      peak_in_flight: 6,
+    });
+    const success: Outcome = { kind: "success", output: { slept_ms: 200 }, logs: [] };
+    const failure: Outcome = { kind: "failure", error: "late", retryable: false, logs: [] };
+    expect(await stub.reportResults(again(success))).toEqual({ delivered: 0 });
+    expect(await stub.reportResults(again(failure))).toEqual({ delivered: 0 });
+    expect(await detail(run.id)).toEqual(run);
+  });
+});

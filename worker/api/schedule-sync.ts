@@ -1,0 +1,53 @@
+/**
+ * Tells a pipeline's PipelineDO about its latest schedule and paused flag (DESIGN.md §2: the object's
+ * alarm is the clock). Called after D1 has the change; if the call fails, the Cron Trigger's reconciler
+ * notices the object is stale and syncs it within a minute (worker/cron/schedules.ts).
+ */
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
+import { db } from "../db/client";
+import { findVersion, type PipelineRow } from "../db/pipelines";
+import type { PipelineSpec } from "../engine";
+import { publicOrigin } from "../origin";
+import type { TenantScope } from "./access";
+
+export type SyncTarget = { id: string; slug: string; paused: boolean };
+
+/** Only pipelines that have or had a schedule wake their object. */
+export async function syncSchedule(
+  c: Context<AppEnv>,
+  scope: TenantScope,
+  pipeline: SyncTarget,
+  version: { version: number; spec: PipelineSpec } | null,
+  hadSchedule: boolean,
+): Promise<void> {
+  const schedule = version?.spec.schedule ?? null;
+  if (!schedule && !hadSchedule) return;
+  const stub = c.env.PIPELINE.get(c.env.PIPELINE.idFromName(`${scope.tenant.id}:${pipeline.id}`));
+  await stub.syncSchedule({
+    tenant_id: scope.tenant.id,
+    tenant_slug: scope.tenant.slug,
+    pipeline_id: pipeline.id,
+    pipeline_slug: pipeline.slug,
+    origin: publicOrigin(c),
+    version: version?.version ?? 0,
+    spec: version?.spec ?? null,
+    paused: pipeline.paused,
+    schedule,
+  });
+}
+
+/** Pause, unpause and delete: the stored latest version, with the new paused flag (null: deleted). */
+export async function syncStoredSchedule(
+  c: Context<AppEnv>,
+  scope: TenantScope,
+  pipeline: PipelineRow,
+  paused: boolean | null,
+): Promise<void> {
+  if (pipeline.schedule === null) return;
+  const target = { id: pipeline.id, slug: pipeline.slug, paused: paused ?? true };
+  if (paused === null) return syncSchedule(c, scope, target, null, true);
+  const row = await findVersion(db(c.env.DB), pipeline.id, pipeline.latest_version);
+  const spec = row ? (JSON.parse(row.spec) as PipelineSpec) : null;
+  await syncSchedule(c, scope, target, spec ? { version: pipeline.latest_version, spec } : null, true);
+}

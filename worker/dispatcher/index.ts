@@ -1,0 +1,66 @@
+/**
+ * Dispatcher: a stateless entrypoint of the main Worker, reached through the DISPATCHER service
+ * binding (the Worker bound to itself). A PipelineDO hands it a batch of ≤ 6 built plugin calls; it
+ * answers at once and performs them in its own invocation (`waitUntil`), so wide fan-out runs in many
+ * invocations at the same time instead of waves of six in the object's. Outcomes go back to the
+ * object with `reportResults`; the object ignores tokens it no longer waits for, so a report delivered
+ * twice, late or to a restarted object changes nothing (a lost one ends in the task's timeout).
+ */
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { invokeOperator } from "../runner/invoke";
+import type { Outcome } from "../runner/outcome";
+import { serviceTransport } from "../runner/transport";
+import { type DispatchReport, MAX_BATCH, objectOfToken, type PreparedCall } from "./batch";
+
+export class Dispatcher extends WorkerEntrypoint<Env> {
+  /** Accepts the batch and returns before any call is made. */
+  perform(calls: PreparedCall[]): { accepted: number } {
+    if (calls.length === 0) return { accepted: 0 };
+    if (calls.length > MAX_BATCH) throw new RangeError(`a batch holds at most ${MAX_BATCH} calls`);
+    const object = objectOfToken(calls[0]?.token ?? "");
+    if (!object || calls.some((call) => objectOfToken(call.token) !== object))
+      throw new TypeError("every call of a batch must carry a callback token of the same object");
+    this.ctx.waitUntil(performBatch(this.env, object, calls));
+    return { accepted: calls.length };
+  }
+}
+
+/** Runs every call at once (≤ 6), reporting outcomes as they arrive, coalesced while a report is out. */
+export async function performBatch(env: Env, object: string, calls: PreparedCall[]): Promise<void> {
+  const stub = env.PIPELINE.get(env.PIPELINE.idFromString(object));
+  const transport = serviceTransport("core", env.PLUGIN_CORE);
+  let inFlight = 0;
+  let peak = 0;
+  let buffered: DispatchReport["results"] = [];
+  let reporting: Promise<void> | null = null;
+  const flush = async (): Promise<void> => {
+    while (buffered.length > 0) {
+      const results = buffered;
+      buffered = [];
+      try {
+        await stub.reportResults({ results, peak_in_flight: peak });
+      } catch (error) {
+        // The object's timeout timers retry these dispatches; nothing else can be done from here.
+        console.error("dispatcher could not report", object, results.length, error);
+      }
+    }
+    reporting = null;
+  };
+  const settle = (token: string, outcome: Outcome) => {
+    buffered.push({ token, outcome });
+    reporting ??= flush();
+  };
+  await Promise.all(
+    calls.map(async ({ token, operator, invocation }) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      try {
+        settle(token, await invokeOperator(transport, operator, invocation, { signingKey: env.SIGNING_KEY }));
+      } finally {
+        inFlight--;
+      }
+    }),
+  );
+  // `reporting` is reassigned by flush(); read it after the calls settled.
+  await (reporting as Promise<void> | null);
+}

@@ -1,0 +1,269 @@
+/**
+ * The pipeline's clock (DESIGN.md §2: "DO alarms are the clock"). The API tells the object about the
+ * latest version's schedule and the paused flag (`sync`); the object keeps one timer row for the next
+ * fire in the shared timer table, and when it comes due creates the run of each owed logical date
+ * exactly once (`schedule_runs` is keyed by logical date), then arms the next fire. The Cron Trigger
+ * calls `fire` too (through `reconcile`), so a lost alarm costs at most a minute, never a run.
+ *
+ * Logical dates follow Airflow 3's CronTriggerTimetable: the logical date is the fire time, and the data
+ * interval is [previous fire, this fire). Catchup owes at most MAX_CATCHUP intervals (the newest ones,
+ * created oldest first); without catchup only the latest missed one. max_active_runs still applies: the
+ * runs queue like any other.
+ */
+import type { PipelineSpec } from "../engine";
+import { dueFires, type Interval, intervalsOf, nextFire } from "../engine/intervals";
+import type { Driver } from "./driver";
+import type { PipelineIdentity } from "./types";
+
+/** The timer table row of the clock: not a run's timer (driver.ts skips it). */
+export const SCHEDULE_TIMER_RUN = "~schedule";
+const SCHEDULE_TIMER_ID = "next_fire";
+export const MAX_CATCHUP = 100;
+
+export type ScheduleSpec = { cron: string; timezone: string; catchup: boolean };
+
+export type ScheduleSync = PipelineIdentity & {
+  version: number;
+  /** null with `schedule: null`: the pipeline was deleted. */
+  spec: PipelineSpec | null;
+  paused: boolean;
+  /** null: the pipeline was deleted, or its latest version has no schedule. */
+  schedule: ScheduleSpec | null;
+};
+
+export type ScheduleState = {
+  version: number;
+  schedule: ScheduleSpec;
+  paused: boolean;
+  /** The latest logical date the clock has handled (or the moment it started counting). */
+  cursor: number;
+  next_fire: string | null;
+};
+
+export type ScheduledRun = {
+  logical_date: string;
+  data_interval_start: string;
+  data_interval_end: string;
+  run: string;
+  status: string;
+  source: "schedule" | "backfill";
+};
+
+export type BackfillInput = {
+  /** The latest version (the object has it once the API synced it) and its schedule. */
+  version: number;
+  schedule: ScheduleSpec;
+  /** Logical dates (ms) the API computed from the schedule, oldest first. */
+  dates: number[];
+  reprocess: "missing" | "failed" | "all";
+  dry_run: boolean;
+};
+
+export type BackfillItem = { id: string | null; logical_date: string; status: string };
+
+type StateRow = {
+  version: number;
+  cron: string;
+  timezone: string;
+  catchup: number;
+  paused: number;
+  cursor: number;
+};
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export class Clock {
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly driver: Driver,
+  ) {}
+
+  private get sql(): SqlStorage {
+    return this.ctx.storage.sql;
+  }
+
+  state(): ScheduleState | null {
+    const row = this.sql.exec<StateRow>("SELECT * FROM schedule_state WHERE id = 1").toArray()[0];
+    if (!row) return null;
+    const timer = this.sql
+      .exec<{ at: number }>(
+        "SELECT at FROM timers WHERE run = ? AND id = ?",
+        SCHEDULE_TIMER_RUN,
+        SCHEDULE_TIMER_ID,
+      )
+      .toArray()[0];
+    return {
+      version: row.version,
+      schedule: { cron: row.cron, timezone: row.timezone, catchup: row.catchup === 1 },
+      paused: row.paused === 1,
+      cursor: row.cursor,
+      next_fire: timer ? iso(timer.at) : null,
+    };
+  }
+
+  /** Records the latest version's schedule and paused flag, then fires what is owed and arms the next. */
+  sync(input: ScheduleSync, now: number): BackfillItem[] {
+    const { version, spec, paused, schedule, ...identity } = input;
+    const before = this.state();
+    this.ctx.storage.transactionSync(() => {
+      // The cron reconciler knows no request origin: it keeps the one the API last told us.
+      const origin = identity.origin || this.driver.store.identity()?.origin || "http://localhost";
+      this.driver.store.setIdentity({ ...identity, origin });
+      if (spec) this.driver.store.putVersion(version, JSON.stringify(spec));
+      if (!schedule) {
+        this.sql.exec("DELETE FROM schedule_state WHERE id = 1");
+        return;
+      }
+      // A new cron or time zone starts counting now: intervals of the old schedule are not owed.
+      const same =
+        before !== null &&
+        before.schedule.cron === schedule.cron &&
+        before.schedule.timezone === schedule.timezone;
+      const cursor = same ? before.cursor : now;
+      this.sql.exec(
+        `INSERT INTO schedule_state (id, version, cron, timezone, catchup, paused, cursor) VALUES (1, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version, cron = excluded.cron, timezone = excluded.timezone,
+           catchup = excluded.catchup, paused = excluded.paused, cursor = excluded.cursor`,
+        version,
+        schedule.cron,
+        schedule.timezone,
+        schedule.catchup ? 1 : 0,
+        paused ? 1 : 0,
+        cursor,
+      );
+    });
+    return this.fire(now);
+  }
+
+  /**
+   * Creates the runs owed at `now` (idempotent: a logical date that has a run is skipped) and leaves
+   * exactly one timer row at the next fire, or none when paused or unscheduled.
+   */
+  fire(now: number): BackfillItem[] {
+    const state = this.state();
+    if (!state || state.paused) {
+      this.clearTimer();
+      return [];
+    }
+    const limit = state.schedule.catchup ? MAX_CATCHUP : 1;
+    const fires = dueFires(state.schedule, state.cursor, now, limit);
+    const created: BackfillItem[] = [];
+    for (const interval of intervalsOf(state.schedule, fires)) {
+      if (this.runOf(interval.logical_date)) continue;
+      created.push(this.create(state.version, interval, "schedule"));
+    }
+    const cursor = fires.at(-1) ?? state.cursor;
+    const next = nextFire(state.schedule, Math.max(cursor, now));
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("UPDATE schedule_state SET cursor = ? WHERE id = 1", cursor);
+      if (next === null) this.clearTimer();
+      else
+        this.sql.exec(
+          `INSERT INTO timers (run, id, at, ref) VALUES (?, ?, ?, '{"type":"schedule"}')
+           ON CONFLICT (run, id) DO UPDATE SET at = excluded.at`,
+          SCHEDULE_TIMER_RUN,
+          SCHEDULE_TIMER_ID,
+          next,
+        );
+    });
+    return created;
+  }
+
+  /** Runs for the given logical dates; which ones depends on `reprocess` and the runs they have. */
+  backfill(input: BackfillInput): BackfillItem[] {
+    const all = intervalsOf(input.schedule, input.dates);
+    const chosen = all.filter((interval) => {
+      const existing = this.runOf(interval.logical_date);
+      if (!existing) return true;
+      if (input.reprocess === "all") return true;
+      return (
+        input.reprocess === "failed" && (existing.status === "failed" || existing.status === "cancelled")
+      );
+    });
+    if (input.dry_run) {
+      return chosen.map((i) => ({ id: null, logical_date: iso(i.logical_date), status: "planned" }));
+    }
+    return chosen.map((interval) => this.create(input.version, interval, "backfill"));
+  }
+
+  /** Oldest logical date first. */
+  runs(limit = 1000): ScheduledRun[] {
+    return this.sql
+      .exec<{
+        logical_date: number;
+        interval_start: number;
+        interval_end: number;
+        run: string;
+        source: "schedule" | "backfill";
+        status: string | null;
+      }>(
+        `SELECT s.logical_date, s.interval_start, s.interval_end, s.run, s.source, r.status
+         FROM schedule_runs s LEFT JOIN runs r ON r.id = s.run ORDER BY s.logical_date LIMIT ?`,
+        limit,
+      )
+      .toArray()
+      .map((row) => ({
+        logical_date: iso(row.logical_date),
+        data_interval_start: iso(row.interval_start),
+        data_interval_end: iso(row.interval_end),
+        run: row.run,
+        status: row.status ?? "deleted",
+        source: row.source,
+      }));
+  }
+
+  private runOf(logicalDate: number): { run: string; status: string } | null {
+    return (
+      this.sql
+        .exec<{ run: string; status: string | null }>(
+          "SELECT s.run, r.status FROM schedule_runs s LEFT JOIN runs r ON r.id = s.run WHERE s.logical_date = ?",
+          logicalDate,
+        )
+        .toArray()
+        .map((r) => ({ run: r.run, status: r.status ?? "deleted" }))[0] ?? null
+    );
+  }
+
+  /**
+   * One run for one interval. Nothing awaits between creating the run and recording its logical date,
+   * so both land in the same implicit commit: a retried alarm sees the row and creates nothing.
+   */
+  private create(version: number, interval: Interval, source: "schedule" | "backfill"): BackfillItem {
+    const identity = this.driver.store.identity();
+    const specJson = this.driver.store.specJson(version);
+    if (!identity || !specJson) throw new Error("the clock has no pipeline version to run");
+    const spec = JSON.parse(specJson) as PipelineSpec;
+    const created = this.driver.createRun({
+      ...identity,
+      spec,
+      version,
+      params: defaultParams(spec),
+      trigger: { kind: "schedule" },
+      logical_date: iso(interval.logical_date),
+    });
+    this.sql.exec(
+      `INSERT INTO schedule_runs (logical_date, interval_start, interval_end, run, source) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (logical_date) DO UPDATE SET run = excluded.run, source = excluded.source`,
+      interval.logical_date,
+      interval.start,
+      interval.end,
+      created.id,
+      source,
+    );
+    return { id: created.id, logical_date: iso(interval.logical_date), status: created.status };
+  }
+
+  private clearTimer(): void {
+    this.sql.exec("DELETE FROM timers WHERE run = ? AND id = ?", SCHEDULE_TIMER_RUN, SCHEDULE_TIMER_ID);
+  }
+}
+
+/** A scheduled run has nobody to ask for params: each declared param takes its default. */
+function defaultParams(spec: PipelineSpec): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(spec.params ?? {})) {
+    const value = (schema as { default?: unknown }).default;
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}

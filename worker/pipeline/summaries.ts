@@ -1,0 +1,98 @@
+/**
+ * Write-behind of run summaries to D1, for the tenant-wide run list. A transition that changes a run's
+ * status bumps the run's row in `summary_outbox` (same transaction); flush() later copies every marked
+ * run to D1 in one `DB.batch()` and clears the marks it wrote — unless the run changed again meanwhile,
+ * which the bumped counter shows. D1 stays off the task-to-task path: three writes per run, batched.
+ */
+import { iso, type PipelineIdentity } from "./types";
+
+type Marked = {
+  run: string;
+  n: number;
+  seq: number;
+  status: string;
+  trigger_kind: string;
+  version: number;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+};
+
+const BATCH = 50;
+
+export class Summaries {
+  private flushing: Promise<void> | null = null;
+  private again = false;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly db: D1Database,
+    private readonly identity: () => PipelineIdentity | null,
+  ) {}
+
+  /** Called inside the transition's transactionSync. */
+  mark(run: string): void {
+    this.sql.exec(
+      "INSERT INTO summary_outbox (run, n) VALUES (?, 1) ON CONFLICT (run) DO UPDATE SET n = n + 1",
+      run,
+    );
+  }
+
+  /** Coalesces: a flush asked for while one runs happens once more right after it. */
+  flush(): Promise<void> {
+    if (this.flushing) {
+      this.again = true;
+      return this.flushing;
+    }
+    this.flushing = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.flushOnce();
+        } while (this.again);
+      } finally {
+        this.flushing = null;
+      }
+    })();
+    return this.flushing;
+  }
+
+  private async flushOnce(): Promise<void> {
+    const identity = this.identity();
+    if (!identity) return;
+    const marked = this.sql
+      .exec<Marked>(
+        `SELECT o.run, o.n, r.seq, r.status, r.trigger_kind, r.version, r.created_at, r.started_at, r.ended_at
+         FROM summary_outbox o JOIN runs r ON r.id = o.run LIMIT 500`,
+      )
+      .toArray();
+    for (let i = 0; i < marked.length; i += BATCH) {
+      const chunk = marked.slice(i, i + BATCH);
+      await this.db.batch(chunk.map((row) => this.upsert(identity, row)));
+      for (const row of chunk)
+        this.sql.exec("DELETE FROM summary_outbox WHERE run = ? AND n = ?", row.run, row.n);
+    }
+  }
+
+  private upsert(identity: PipelineIdentity, row: Marked): D1PreparedStatement {
+    return this.db
+      .prepare(
+        `INSERT INTO runs (id, tenant_id, pipeline_id, pipeline_slug, status, trigger, version, created_at, started_at, ended_at, seq)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, started_at = excluded.started_at, ended_at = excluded.ended_at`,
+      )
+      .bind(
+        row.run,
+        identity.tenant_id,
+        identity.pipeline_id,
+        identity.pipeline_slug,
+        row.status,
+        row.trigger_kind,
+        row.version,
+        iso(row.created_at),
+        iso(row.started_at),
+        iso(row.ended_at),
+        row.seq,
+      );
+  }
+}

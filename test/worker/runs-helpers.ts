@@ -11,7 +11,13 @@ export type TaskRow = {
   output: unknown;
   error: string | null;
 };
-export type Detail = { id: string; status: string; params: Record<string, unknown>; tasks: TaskRow[] };
+export type Detail = {
+  id: string;
+  status: string;
+  params: Record<string, unknown>;
+  logical_date: string | null;
+  tasks: TaskRow[];
+};
 
 export async function savePipeline(owner: Client, slug: string, pipeline: string, spec: object) {
   const res = await owner.json("PUT", `/api/tenants/${slug}/pipelines/${pipeline}`, { body: spec });

@@ -18,6 +18,7 @@ describe("runs", () => {
     const run = await start();
     expect(run.status).toBe("success");
     expect(run.params).toEqual({ n: 21 });
+    expect(run.logical_date).toBeNull();
     expect(task(run, "a")).toMatchObject({ status: "success", attempts: 1, output: { value: 21 } });
     expect(task(run, "b")).toMatchObject({ status: "success", output: 42 });
     expect(task(run, "c")).toMatchObject({ status: "success", output: { value: "got 42" } });

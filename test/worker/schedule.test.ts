@@ -31,6 +31,7 @@ describe("schedule", () => {
     const run = await detail(runs[0]?.run ?? "");
     expect(run.status).toBe("success");
     expect(run.tasks[0]?.output).toEqual({ value: new Date(fire).toISOString() });
+    expect(run.logical_date).toBe(new Date(fire).toISOString());
     // Stop the real-time clock so no alarm fires after this file is done.
     expect((await owner.call("DELETE", base)).status).toBe(204);
     expect((await clock()).state).toBeNull();

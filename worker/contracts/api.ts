@@ -234,6 +234,7 @@ export const TaskInstanceView = z.object({
 });
 export const RunDetail = RunSummary.extend({
   params: z.record(z.string(), z.unknown()),
+  logical_date: z.string().nullable(),
   trigger_payload: z.unknown(),
   error: z.string().nullable(),
   tasks: z.array(TaskInstanceView),

@@ -43,6 +43,8 @@ export type TaskView = {
 
 export type RunDetail = RunSummary & {
   params: Record<string, unknown>;
+  /** The schedule's fire time for scheduled and backfilled runs; null for manual and webhook runs. */
+  logical_date: string | null;
   trigger_payload: unknown;
   error: string | null;
   tasks: TaskView[];

@@ -29,6 +29,7 @@ export function runDetail(driver: Driver, id: string): RunDetail | null {
       ended_at: state.ended_at,
     }),
     params: state.params,
+    logical_date: state.logical_date,
     trigger_payload: state.trigger_ref ? (values.get(state.trigger_ref) ?? null) : null,
     error: state.error,
     tasks,

@@ -11,7 +11,19 @@ export function scheduled(cron: string, catchup: boolean, extra: object = {}) {
   return {
     name: "Scheduled",
     schedule: { cron, timezone: "UTC", catchup },
-    tasks: [{ id: "stamp", uses: "core/noop@^1", with: { value: "{{ run.logical_date }}" } }],
+    tasks: [
+      {
+        id: "stamp",
+        uses: "core/noop@^1",
+        with: {
+          value: {
+            logical_date: "{{ run.logical_date }}",
+            from: "{{ run.data_interval_start }}",
+            to: "{{ run.data_interval_end }}",
+          },
+        },
+      },
+    ],
     ...extra,
   };
 }

@@ -16,7 +16,7 @@ const alarmOf = (stub: DurableObjectStub<PipelineDO>) =>
   runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
 
 describe("schedule", () => {
-  it("exposes run.logical_date to task expressions (clock near real time, so plugin calls verify)", async () => {
+  it("exposes run.logical_date and the data interval to task expressions (clock near real time, so plugin calls verify)", async () => {
     vi.useRealTimers();
     const now = Date.now();
     vi.useFakeTimers({ toFake: ["Date"] });
@@ -30,7 +30,13 @@ describe("schedule", () => {
     expect(runs).toHaveLength(1);
     const run = await detail(runs[0]?.run ?? "");
     expect(run.status).toBe("success");
-    expect(run.tasks[0]?.output).toEqual({ value: new Date(fire).toISOString() });
+    expect(run.tasks[0]?.output).toEqual({
+      value: {
+        logical_date: new Date(fire).toISOString(),
+        from: new Date(fire - 60_000).toISOString(),
+        to: new Date(fire).toISOString(),
+      },
+    });
     expect(run.logical_date).toBe(new Date(fire).toISOString());
     // Stop the real-time clock so no alarm fires after this file is done.
     expect((await owner.call("DELETE", base)).status).toBe(204);

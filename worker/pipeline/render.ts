@@ -10,7 +10,12 @@ export type Scope = {
   params: Record<string, unknown>;
   trigger: unknown;
   tasks: Record<string, { output: unknown }>;
-  run: { id: string; logical_date: string | null };
+  run: {
+    id: string;
+    logical_date: string | null;
+    data_interval_start: string | null;
+    data_interval_end: string | null;
+  };
   item?: unknown;
   secrets?: Record<string, string>;
 };

@@ -233,6 +233,15 @@ export class Clock {
     const specJson = this.driver.store.specJson(version);
     if (!identity || !specJson) throw new Error("the clock has no pipeline version to run");
     const spec = JSON.parse(specJson) as PipelineSpec;
+    // The interval is recorded first: the run's first tasks render (run.data_interval_*) inside createRun.
+    this.sql.exec(
+      `INSERT INTO schedule_runs (logical_date, interval_start, interval_end, run, source) VALUES (?, ?, ?, '', ?)
+       ON CONFLICT (logical_date) DO UPDATE SET source = excluded.source`,
+      interval.logical_date,
+      interval.start,
+      interval.end,
+      source,
+    );
     const created = this.driver.createRun({
       ...identity,
       spec,
@@ -242,13 +251,9 @@ export class Clock {
       logical_date: iso(interval.logical_date),
     });
     this.sql.exec(
-      `INSERT INTO schedule_runs (logical_date, interval_start, interval_end, run, source) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (logical_date) DO UPDATE SET run = excluded.run, source = excluded.source`,
-      interval.logical_date,
-      interval.start,
-      interval.end,
+      "UPDATE schedule_runs SET run = ? WHERE logical_date = ?",
       created.id,
-      source,
+      interval.logical_date,
     );
     return { id: created.id, logical_date: iso(interval.logical_date), status: created.status };
   }

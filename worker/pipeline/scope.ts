@@ -15,6 +15,7 @@ import {
 } from "../engine";
 import type { Scope } from "./render";
 import type { Store } from "./store";
+import { iso } from "./types";
 
 /** Task ids upstream of `task`, transitively: the only tasks its expressions may read (save-time rule). */
 export function ancestors(plan: RunPlan, task: string): string[] {
@@ -54,11 +55,17 @@ export function buildScope(
     const first = instances[0];
     tasks[id] = { output: mapped ? instances.map(outputOf) : first ? outputOf(first) : null };
   }
+  const interval = store.dataInterval(state.logical_date);
   const scope: Scope = {
     params: state.params,
     trigger: state.trigger_ref ? (values.get(state.trigger_ref) ?? null) : null,
     tasks,
-    run: { id: state.id, logical_date: state.logical_date },
+    run: {
+      id: state.id,
+      logical_date: state.logical_date,
+      data_interval_start: iso(interval?.start ?? null),
+      data_interval_end: iso(interval?.end ?? null),
+    },
   };
   if (mapIndex >= 0) {
     const items = itemsRef ? values.get(itemsRef) : task.for_each;

@@ -128,6 +128,18 @@ export class Store {
     return row?.n ?? 0;
   }
 
+  /** The data interval of a scheduled or backfilled run's logical date (schedule.ts records it). */
+  dataInterval(logicalDate: string | null): { start: number; end: number } | null {
+    if (logicalDate === null) return null;
+    const row = this.sql
+      .exec<{ start: number; end: number }>(
+        "SELECT interval_start AS start, interval_end AS end FROM schedule_runs WHERE logical_date = ?",
+        Date.parse(logicalDate),
+      )
+      .toArray()[0];
+    return row ?? null;
+  }
+
   putBlob(ref: string, run: string, value: unknown): void {
     this.sql.exec(
       "INSERT INTO blobs (ref, run, body) VALUES (?, ?, ?) ON CONFLICT (ref) DO UPDATE SET body = excluded.body",

@@ -2,8 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { AuditPage, ListQuery } from "../contracts/api";
 import { listAudit } from "../db/audit";
 import { db } from "../db/client";
-import { problems } from "../problem";
 import { authorize } from "./access";
+import { integerCursor } from "./cursor";
 import { errorResponses, json, newApi } from "./openapi";
 
 export const auditApi = newApi().openapi(
@@ -18,13 +18,7 @@ export const auditApi = newApi().openapi(
   async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const scope = await authorize(c, c.req.valid("param").t, "viewer");
-    const before = cursor === undefined ? undefined : Number(cursor);
-    if (before !== undefined && !Number.isSafeInteger(before)) {
-      throw problems.validation(
-        [{ path: "cursor", message: "not a cursor this API returned" }],
-        "The query is not valid.",
-      );
-    }
+    const before = integerCursor(cursor);
     const { rows, more } = await listAudit(db(c.env.DB), scope.tenant.id, limit, before);
     const last = rows.at(-1);
     return c.json(

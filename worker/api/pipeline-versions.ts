@@ -4,6 +4,7 @@ import { db } from "../db/client";
 import { findVersion, listVersions } from "../db/pipelines";
 import { problems } from "../problem";
 import { authorize } from "./access";
+import { integerCursor } from "./cursor";
 import { errorResponses, json, newApi } from "./openapi";
 import { loadPipeline } from "./pipelines";
 
@@ -22,13 +23,7 @@ export const pipelineVersionsApi = newApi()
     async (c) => {
       const { t, p } = c.req.valid("param");
       const { limit, cursor } = c.req.valid("query");
-      const before = cursor === undefined ? undefined : Number(cursor);
-      if (before !== undefined && !Number.isSafeInteger(before)) {
-        throw problems.validation(
-          [{ path: "cursor", message: "not a cursor this API returned" }],
-          "The query is not valid.",
-        );
-      }
+      const before = integerCursor(cursor);
       const scope = await authorize(c, t, "viewer");
       const pipeline = await loadPipeline(c, scope, p);
       const { rows, more } = await listVersions(db(c.env.DB), pipeline.id, limit, before);

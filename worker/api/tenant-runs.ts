@@ -3,8 +3,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { RunListQuery, type RunStatus, TenantRunPage } from "../contracts/api";
 import { db } from "../db/client";
 import { listTenantRuns } from "../db/runs";
-import { problems } from "../problem";
 import { authorize } from "./access";
+import { badCursor } from "./cursor";
 import { errorResponses, json, newApi } from "./openapi";
 
 /** The cursor is the last item's `created_at` and id, so pages stay stable while runs are added. */
@@ -12,10 +12,7 @@ function readCursor(cursor: string | undefined) {
   if (cursor === undefined) return undefined;
   const [created_at, id] = cursor.split("|");
   if (!created_at || !id || Number.isNaN(Date.parse(created_at))) {
-    throw problems.validation(
-      [{ path: "cursor", message: "not a cursor this API returned" }],
-      "The query is not valid.",
-    );
+    throw badCursor();
   }
   return { created_at, id };
 }

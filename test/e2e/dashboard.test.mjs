@@ -2,7 +2,14 @@
 // schedule facts, malformed YAML on save, deleting, and switching tenants.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { launchBrowser, screenshot, startServer, waitForPath, waitForText } from "./harness.mjs";
+import {
+  launchBrowser,
+  screenshot,
+  signUpWithTenant,
+  startServer,
+  waitForPath,
+  waitForText,
+} from "./harness.mjs";
 
 const user = {
   name: "Dana Dev",
@@ -29,16 +36,7 @@ let browser;
 before(async () => {
   server = await startServer();
   browser = await launchBrowser(server.url);
-  const { page } = browser;
-  await page.goto("/sign-up");
-  await page.getByLabel("Name").fill(user.name);
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await waitForPath(page, /^\/tenants\/new$/);
-  await page.getByLabel("Name").fill("Dana Labs");
-  await page.getByRole("button", { name: "Create tenant" }).click();
-  await waitForPath(page, /^\/t\/dana-labs$/);
+  await signUpWithTenant(browser.page, user, { name: "Dana Labs", slug: "dana-labs" });
 });
 
 after(async () => {

@@ -105,3 +105,21 @@ export async function waitForText(locator, pattern, timeoutMs = 15_000) {
 export async function waitForPath(page, pattern, timeoutMs = 15_000) {
   await page.waitForURL((url) => pattern.test(url.pathname + url.search), { timeout: timeoutMs });
 }
+
+/**
+ * Signs a new user up in the dashboard and creates their first tenant, ending on its pipelines page.
+ * @param {import("playwright-core").Page} page
+ * @param {{ name: string, email: string, password: string }} user
+ * @param {{ name: string, slug: string }} tenant
+ */
+export async function signUpWithTenant(page, user, tenant) {
+  await page.goto("/sign-up");
+  await page.getByLabel("Name").fill(user.name);
+  await page.getByLabel("Email").fill(user.email);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await waitForPath(page, /^\/tenants\/new$/);
+  await page.getByLabel("Name").fill(tenant.name);
+  await page.getByRole("button", { name: "Create tenant" }).click();
+  await waitForPath(page, new RegExp(`^/t/${tenant.slug}$`));
+}

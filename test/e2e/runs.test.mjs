@@ -2,7 +2,14 @@
 // read a task's output and logs, retry the failed task and mark it successful, all without a reload.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { launchBrowser, screenshot, startServer, waitForPath, waitForText } from "./harness.mjs";
+import {
+  launchBrowser,
+  screenshot,
+  signUpWithTenant,
+  startServer,
+  waitForPath,
+  waitForText,
+} from "./harness.mjs";
 
 const TENANT = "runs-lab";
 const PIPELINE = "fan-out";
@@ -46,16 +53,7 @@ let browser;
 before(async () => {
   server = await startServer();
   browser = await launchBrowser(server.url);
-  const { page } = browser;
-  await page.goto("/sign-up");
-  await page.getByLabel("Name").fill(user.name);
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await waitForPath(page, /^\/tenants\/new$/);
-  await page.getByLabel("Name").fill("Runs Lab");
-  await page.getByRole("button", { name: "Create tenant" }).click();
-  await waitForPath(page, new RegExp(`^/t/${TENANT}$`));
+  await signUpWithTenant(browser.page, user, { name: "Runs Lab", slug: TENANT });
 });
 
 after(async () => {

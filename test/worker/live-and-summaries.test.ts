@@ -86,7 +86,7 @@ describe("run summaries (write-behind)", () => {
     });
   });
 
-  it("keeps D1 off the task path: one summary row per run, updated in place", async () => {
+  it("writes one summary row per run, updated in place as the run finishes", async () => {
     const p = await withPipeline(SPEC);
     const run = await p.start();
     const rows = await env.DB.prepare("SELECT status, started_at, ended_at FROM runs WHERE id = ?")

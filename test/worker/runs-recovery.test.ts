@@ -3,6 +3,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { Driver } from "../../worker/pipeline/driver";
+import type { Outcome } from "../../worker/runner/outcome";
 import { task, withPipeline } from "./runs-helpers";
 
 const pending = (gate: string) => ({
@@ -53,4 +54,72 @@ describe("run recovery", () => {
       { value: "y" },
     ]);
   });
+
+  it("sends a call that was in flight when the object died again, as the same invocation", async () => {
+    const { stub, start, detail } = await withPipeline(chain);
+    const run = await start();
+    expect(run.status).toBe("success");
+    const before = task(run, "b");
+    await runInDurableObject(stub, async (_instance, state) => {
+      rewindToDispatched(state.storage.sql, run.id, "cb_lost");
+      const fresh = new Driver(state, env);
+      fresh.recover();
+      await fresh.pump.idle();
+      // The token was consumed by the answer: the redelivery was that same dispatch.
+      expect(state.storage.sql.exec("SELECT * FROM callbacks WHERE token = 'cb_lost'").toArray()).toEqual([]);
+    });
+    const after = await detail(run.id);
+    expect(after.status).toBe("success");
+    // Same attempt: a redelivery is not a retry.
+    expect(task(after, "b").attempts).toBe(before.attempts);
+    expect(task(after, "b").output).toEqual({ value: "again" });
+  });
+
+  it("counts a Dispatcher's report that reaches the object after it restarted, once", async () => {
+    const { stub, start, detail } = await withPipeline(chain);
+    const run = await start();
+    await runInDurableObject(stub, async (_instance, state) => {
+      rewindToDispatched(state.storage.sql, run.id, "cb_reported");
+    });
+    const outcome: Outcome = { kind: "success", output: { value: "reported" }, logs: [] };
+    const report = { results: [{ token: "cb_reported", outcome }], peak_in_flight: 1 };
+    expect(await stub.reportResults(report)).toEqual({ delivered: 1 });
+    expect(await stub.reportResults(report)).toEqual({ delivered: 0 });
+    const after = await detail(run.id);
+    expect(after.status).toBe("success");
+    expect(task(after, "b").output).toEqual({ value: "reported" });
+  });
 });
+
+const chain = {
+  name: "Chain",
+  tasks: [
+    { id: "a", uses: "core/noop@^1", with: { value: "first" } },
+    { id: "b", uses: "core/noop@^1", needs: ["a"], with: { value: "again" } },
+  ],
+};
+
+/** Puts task b back to "dispatched, unanswered" with a callback token, as a dead object leaves it. */
+function rewindToDispatched(sql: SqlStorage, runId: string, token: string): void {
+  const saved = JSON.parse(sql.exec<{ state: string }>("SELECT state FROM runs WHERE id = ?", runId).one().state);
+  const b = saved.tasks.b.instances[0];
+  saved.status = "running";
+  saved.ended_at = null;
+  saved.tasks.b.instances[0] = {
+    status: "scheduled",
+    deadline_at: Date.now() + 60_000,
+    map_index: -1,
+    attempt: b.attempt,
+    dispatch: b.dispatch,
+    started_at: b.started_at,
+    ended_at: null,
+  };
+  sql.exec("UPDATE runs SET status = 'running', state = ? WHERE id = ?", JSON.stringify(saved), runId);
+  sql.exec(
+    "INSERT INTO callbacks (token, run, key, attempt, dispatch) VALUES (?, ?, 'b', ?, ?)",
+    token,
+    runId,
+    b.attempt,
+    b.dispatch,
+  );
+}

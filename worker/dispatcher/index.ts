@@ -3,8 +3,9 @@
  * binding (the Worker bound to itself). A PipelineDO hands it a batch of ≤ 6 built plugin calls; it
  * answers at once and performs them in its own invocation (`waitUntil`), so wide fan-out runs in many
  * invocations at the same time instead of waves of six in the object's. Outcomes go back to the
- * object with `reportResults`; the object ignores tokens it no longer waits for, so a report delivered
- * twice, late or to a restarted object changes nothing (a lost one ends in the task's timeout).
+ * object with `reportResults`; an outcome counts once, through its dispatch's callback token, so a
+ * report delivered twice or late changes nothing, and one that reaches a restarted object still counts
+ * (a lost one is sent again by the object's recovery, as the same invocation).
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { invokeOperator } from "../runner/invoke";
@@ -40,7 +41,7 @@ export async function performBatch(env: Env, object: string, calls: PreparedCall
       try {
         await stub.reportResults({ results, peak_in_flight: peak });
       } catch (error) {
-        // The object's timeout timers retry these dispatches; nothing else can be done from here.
+        // The object's recovery (or the task's timeout) sends these again; nothing else can be done here.
         console.error("dispatcher could not report", object, results.length, error);
       }
     }

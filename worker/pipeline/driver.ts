@@ -2,14 +2,14 @@
  * Everything a PipelineDO does, behind its thin class: create and change runs (one transition each),
  * then let the pump carry the chain on; deliver due timers and plugin callbacks.
  */
-import { createRun, type RunEvent, type RunState } from "../engine";
-import { PluginResult, toOutcome } from "../runner/outcome";
+import { createRun, type RunEvent, type RunState, taskKey } from "../engine";
+import { type Outcome, PluginResult, toOutcome } from "../runner/outcome";
 import { answer, dispatch } from "./dispatch";
 import { evaluateGate } from "./evaluate";
 import { Live } from "./live";
 import { Plans } from "./plans";
 import { Pump } from "./pump";
-import { Records } from "./records";
+import { type CallbackRow, Records } from "./records";
 import { SCHEDULE_TIMER_RUN } from "./schedule";
 import { loadSecrets, secretNames } from "./scope";
 import { Store } from "./store";
@@ -110,6 +110,27 @@ export class Driver {
     if (!parsed.success || parsed.data.status === "running") {
       return { ok: false, error: "invalid", detail: "The body is not a final protocol v1 result." };
     }
+    await this.deliverOutcome(row, toOutcome(parsed.data));
+    return { ok: true, value: null };
+  }
+
+  /**
+   * Outcomes a Dispatcher reported for calls this object no longer waits for in memory (it restarted
+   * since the hand-off): each still counts once if its dispatch is unanswered; returns how many did.
+   */
+  async deliverReported(results: readonly { token: string; outcome: Outcome }[]): Promise<number> {
+    let delivered = 0;
+    for (const { token, outcome } of results) {
+      const row = this.records.callback(token);
+      if (!row) continue;
+      await this.deliverOutcome(row, outcome);
+      delivered++;
+    }
+    return delivered;
+  }
+
+  /** An answer that arrived outside a dispatch job: redact with the task's secrets, then one transition. */
+  private async deliverOutcome(row: CallbackRow, outcome: Outcome): Promise<void> {
     const stored = this.store.run(row.run);
     const task = stored && this.plans.task(stored.version, row.key.replace(/\[\d+\]$/, ""));
     const names = task ? secretNames(task.with) : new Set<string>();
@@ -121,15 +142,16 @@ export class Driver {
     } catch {
       // A secret deleted since the dispatch: nothing left to redact with; the result still counts.
     }
-    const { event, attach } = answer(row, toOutcome(parsed.data), secrets);
+    const { event, attach } = answer(row, outcome, secrets);
     this.step(row.run, event, attach);
-    return { ok: true, value: null };
   }
 
   /**
-   * Once per object lifetime: evaluations in flight when the object was evicted are lost, and nothing
-   * else would answer their gates, so ask again (answers to gates that moved on are ignored). Plugin
-   * calls lost the same way are recovered by their timeout timers.
+   * Once per object lifetime: work that was in flight when the previous instance died (an eviction, a
+   * deploy, a crash) is lost, and nothing else would answer it. Evaluations are asked again, and plugin
+   * calls that were sent but not yet accepted (`scheduled`) are sent again as the same invocation: same
+   * callback token, invocation id, attempt and idempotency key, so the plugin can tell a redelivery.
+   * Whichever answer arrives first counts; calls a plugin accepted with 202 finish through their callback.
    */
   recover(): void {
     if (this.recovered) return;
@@ -138,11 +160,19 @@ export class Driver {
       const stored = this.store.run(id);
       if (!stored) continue;
       const jobs: Job[] = [];
-      for (const [task, { instances }] of Object.entries(stored.state.tasks)) {
+      for (const [task, { instances, generation }] of Object.entries(stored.state.tasks)) {
         for (const i of instances) {
-          if (i.status !== "pending" || (i.gate !== "when" && i.gate !== "for_each")) continue;
-          const evaluate = { type: "evaluate", task, kind: i.gate, map_index: i.map_index } as const;
-          jobs.push({ kind: "evaluate", job: { ...evaluate, run: id, version: stored.version } });
+          if (i.status === "pending" && (i.gate === "when" || i.gate === "for_each")) {
+            const evaluate = { type: "evaluate", task, kind: i.gate, map_index: i.map_index } as const;
+            jobs.push({ kind: "evaluate", job: { ...evaluate, run: id, version: stored.version } });
+          } else if (i.status === "scheduled") {
+            const key = taskKey(task, i.map_index);
+            const callback = this.records.callbackOf(id, key, i.dispatch);
+            if (!callback) continue;
+            const { map_index, attempt, dispatch, deadline_at } = i;
+            const effect = { type: "dispatch", key, task, map_index, attempt, generation, dispatch, deadline_at } as const;
+            jobs.push({ kind: "dispatch", job: { ...effect, run: id, version: stored.version, token: callback.token } });
+          }
         }
       }
       this.pump.push(jobs);

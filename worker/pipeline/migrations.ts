@@ -31,6 +31,8 @@ const STEPS: readonly string[] = [
    CREATE TABLE schedule_runs (
      logical_date INTEGER PRIMARY KEY, interval_start INTEGER NOT NULL, interval_end INTEGER NOT NULL,
      run TEXT NOT NULL, source TEXT NOT NULL);`,
+  // A result drops its dispatch's token by (run, key, dispatch): without this, a scan per result.
+  `CREATE INDEX callbacks_by_dispatch ON callbacks (run, key, dispatch);`,
 ];
 
 /** Applies the steps this object's storage has not seen yet, each in its own transaction. */

@@ -18,6 +18,9 @@ import {
 import type { Changed, CreateRunInput, LogLine, RunDetail, RunSummary } from "./types";
 import { runDetail } from "./view";
 
+/** How long a process death can delay the work it had in flight (see Timers.arm and Driver.recover). */
+export const WATCHDOG_MS = 10_000;
+
 export class PipelineDO extends DurableObject<Env> {
   private readonly driver: Driver;
   private readonly clock: Clock;
@@ -84,9 +87,17 @@ export class PipelineDO extends DurableObject<Env> {
     return { peak_in_flight: this.driver.pump.peak };
   }
 
-  /** Outcomes of plugin calls a Dispatcher made for this object (worker/dispatcher); stale ones are ignored. */
-  reportResults(report: DispatchReport): { delivered: number } {
-    return { delivered: this.driver.pump.report(report) };
+  /**
+   * Outcomes of plugin calls a Dispatcher made for this object (worker/dispatcher). Those no dispatch
+   * here waits for (the object restarted since the hand-off) count through their callback token if
+   * still unanswered; stale ones are ignored.
+   */
+  async reportResults(report: DispatchReport): Promise<{ delivered: number }> {
+    const { delivered, unclaimed } = this.driver.pump.report(report);
+    if (unclaimed.length === 0) return { delivered };
+    const late = await this.driver.deliverReported(unclaimed);
+    await this.continue();
+    return { delivered: delivered + late };
   }
 
   override async alarm(): Promise<void> {
@@ -97,7 +108,7 @@ export class PipelineDO extends DurableObject<Env> {
       await this.driver.pump.idle();
       await this.flushSummaries();
     } finally {
-      await this.driver.timers.arm();
+      await this.driver.timers.arm(this.watchdog());
     }
   }
 
@@ -146,13 +157,18 @@ export class PipelineDO extends DurableObject<Env> {
   /** Timers of this transition are armed before answering; the chain continues after the answer. */
   private async continue(): Promise<void> {
     this.driver.recover();
-    await this.driver.timers.arm();
+    await this.driver.timers.arm(this.watchdog());
     this.ctx.waitUntil(
       this.driver.pump
         .idle()
         .then(() => this.driver.timers.arm())
         .then(() => this.flushSummaries()),
     );
+  }
+
+  /** While plugin calls or evaluations are in flight, the alarm comes back within WATCHDOG_MS. */
+  private watchdog(): number | null {
+    return this.driver.pump.busy ? Date.now() + WATCHDOG_MS : null;
   }
 
   /** Write-behind to D1 (summaries.ts); a failure is retried by the next change or alarm. */

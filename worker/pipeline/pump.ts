@@ -52,10 +52,15 @@ export class Pump {
     this.fill();
   }
 
-  /** Outcomes a Dispatcher reports; returns how many answered a dispatch still waiting here. */
-  report(report: DispatchReport): number {
+  /** Outcomes a Dispatcher reports: how many answered a dispatch waiting here, and the others. */
+  report(report: DispatchReport): { delivered: number; unclaimed: DispatchReport["results"] } {
     this.remotePeak = Math.max(this.remotePeak, report.peak_in_flight);
     return deliverReport(this.waiting, report);
+  }
+
+  /** Something is queued or running. */
+  get busy(): boolean {
+    return !this.isIdle();
   }
 
   /** Resolves once nothing is queued or running. */

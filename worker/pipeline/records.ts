@@ -71,6 +71,20 @@ export class Records {
     return this.sql.exec<CallbackRow>("SELECT * FROM callbacks WHERE token = ?", token).toArray()[0] ?? null;
   }
 
+  /** The token of one dispatch, while it is unanswered. */
+  callbackOf(run: string, key: string, dispatch: number): CallbackRow | null {
+    return (
+      this.sql
+        .exec<CallbackRow>(
+          "SELECT * FROM callbacks WHERE run = ? AND key = ? AND dispatch = ?",
+          run,
+          key,
+          dispatch,
+        )
+        .toArray()[0] ?? null
+    );
+  }
+
   dropCallback(run: string, key: string, dispatch: number): void {
     this.sql.exec("DELETE FROM callbacks WHERE run = ? AND key = ? AND dispatch = ?", run, key, dispatch);
   }

@@ -59,11 +59,13 @@ export class RemoteBatch {
   }
 }
 
-/** Resolves the dispatches a report answers; tokens nobody waits for (any more) are ignored. */
-export function deliverReport(waiting: Map<string, Waiting>, report: DispatchReport): number {
-  let delivered = 0;
-  for (const { token, outcome } of report.results) if (deliver(waiting, token, outcome)) delivered++;
-  return delivered;
+/** Resolves the dispatches a report answers; returns the results nobody here waits for (any more). */
+export function deliverReport(
+  waiting: Map<string, Waiting>,
+  report: DispatchReport,
+): { delivered: number; unclaimed: DispatchReport["results"] } {
+  const unclaimed = report.results.filter(({ token, outcome }) => !deliver(waiting, token, outcome));
+  return { delivered: report.results.length - unclaimed.length, unclaimed };
 }
 
 function deliver(waiting: Map<string, Waiting>, token: string, outcome: Outcome): boolean {

@@ -53,12 +53,19 @@ export class Timers {
     return row?.at ?? null;
   }
 
-  /** Points the alarm at the earliest timer, or removes it when there is none. */
-  async arm(): Promise<void> {
-    const next = this.earliest();
+  /**
+   * Points the alarm at the earliest timer, or removes it when there is none. While work is in flight
+   * a `watchdog` time caps it, so an object that dies mid-call is woken to recover (driver.recover);
+   * an earlier alarm already set is left alone then, so a busy object does not rewrite it on every entry.
+   */
+  async arm(watchdog: number | null = null): Promise<void> {
+    const earliest = this.earliest();
+    const next = watchdog === null ? earliest : Math.min(earliest ?? watchdog, watchdog);
     const current = await this.storage.getAlarm();
     if (next === null) {
       if (current !== null) await this.storage.deleteAlarm();
+    } else if (watchdog !== null && current !== null && current <= next) {
+      return;
     } else if (current !== next) {
       await this.storage.setAlarm(next);
     }

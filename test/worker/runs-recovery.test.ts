@@ -101,7 +101,9 @@ const chain = {
 
 /** Puts task b back to "dispatched, unanswered" with a callback token, as a dead object leaves it. */
 function rewindToDispatched(sql: SqlStorage, runId: string, token: string): void {
-  const saved = JSON.parse(sql.exec<{ state: string }>("SELECT state FROM runs WHERE id = ?", runId).one().state);
+  const saved = JSON.parse(
+    sql.exec<{ state: string }>("SELECT state FROM runs WHERE id = ?", runId).one().state,
+  );
   const b = saved.tasks.b.instances[0];
   saved.status = "running";
   saved.ended_at = null;

@@ -12,7 +12,7 @@ import { Pump } from "./pump";
 import { type CallbackRow, Records } from "./records";
 import { SCHEDULE_TIMER_RUN } from "./schedule";
 import { loadSecrets, secretNames } from "./scope";
-import { Store } from "./store";
+import { Store, type StoredRun } from "./store";
 import { Summaries } from "./summaries";
 import { Timers } from "./timers";
 import { type Applied, type Attachments, type Job, Transitions } from "./transition";
@@ -158,25 +158,42 @@ export class Driver {
     this.recovered = true;
     for (const id of this.store.running()) {
       const stored = this.store.run(id);
-      if (!stored) continue;
-      const jobs: Job[] = [];
-      for (const [task, { instances, generation }] of Object.entries(stored.state.tasks)) {
-        for (const i of instances) {
-          if (i.status === "pending" && (i.gate === "when" || i.gate === "for_each")) {
-            const evaluate = { type: "evaluate", task, kind: i.gate, map_index: i.map_index } as const;
-            jobs.push({ kind: "evaluate", job: { ...evaluate, run: id, version: stored.version } });
-          } else if (i.status === "scheduled") {
-            const key = taskKey(task, i.map_index);
-            const callback = this.records.callbackOf(id, key, i.dispatch);
-            if (!callback) continue;
-            const { map_index, attempt, dispatch, deadline_at } = i;
-            const effect = { type: "dispatch", key, task, map_index, attempt, generation, dispatch, deadline_at } as const;
-            jobs.push({ kind: "dispatch", job: { ...effect, run: id, version: stored.version, token: callback.token } });
-          }
+      if (stored) this.pump.push(this.lostWork(stored));
+    }
+  }
+
+  /** The evaluations and plugin calls of a running run that only an object alive now can answer. */
+  private lostWork({ state, version }: StoredRun): Job[] {
+    const run = state.id;
+    const jobs: Job[] = [];
+    for (const [task, { instances, generation }] of Object.entries(state.tasks)) {
+      for (const i of instances) {
+        const { map_index } = i;
+        if (i.status === "pending" && (i.gate === "when" || i.gate === "for_each")) {
+          jobs.push({
+            kind: "evaluate",
+            job: { type: "evaluate", task, kind: i.gate, map_index, run, version },
+          });
+        } else if (i.status === "scheduled") {
+          const key = taskKey(task, map_index);
+          const token = this.records.callbackOf(run, key, i.dispatch)?.token;
+          if (!token) continue;
+          const { attempt, dispatch, deadline_at } = i;
+          const job = {
+            type: "dispatch",
+            key,
+            task,
+            map_index,
+            attempt,
+            generation,
+            dispatch,
+            deadline_at,
+          } as const;
+          jobs.push({ kind: "dispatch", job: { ...job, run, version, token } });
         }
       }
-      this.pump.push(jobs);
     }
+    return jobs;
   }
 
   /** Lets queued runs start while max_active_runs allows (the oldest first). */

@@ -46,7 +46,12 @@ export default defineConfig(async () => {
             cloudflareTest(({ inject }) => ({
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
-                bindings: { TARGET_ORIGIN: `http://127.0.0.1:${inject<number>("targetPort")}`, ...signing },
+                bindings: {
+                  // The production value, even when `npm start` has left a .dev.vars that turns it on.
+                  UPDRAFT_ALLOW_PRIVATE_NETWORK: "false",
+                  TARGET_ORIGIN: `http://127.0.0.1:${inject<number>("targetPort")}`,
+                  ...signing,
+                },
                 serviceBindings: {
                   PLATFORM: (request: Request) =>
                     new URL(request.url).pathname === "/.well-known/jwks.json"

@@ -1,8 +1,9 @@
 // Runs the real product (scripts/dev-server.mjs → wrangler dev) on a free port with its own persisted
 // state, for the browser tests and the benchmark. Stop it with `stop()`: it ends the whole process group.
+// `kill()` SIGKILLs that group instead, as a crash would, and keeps the state for a restart on it.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
@@ -25,17 +26,37 @@ export function freePort() {
 }
 
 /**
- * Starts the product and resolves once GET /api/health answers 200.
- * @param {{ timeoutMs?: number }} [options]
+ * Live (not zombie) processes of a process group, as "pid command", read from /proc (Linux only).
+ * @param {number} group
  */
-export async function startServer({ timeoutMs = 60_000 } = {}) {
+async function groupMembers(group) {
+  const members = [];
+  for (const pid of await readdir("/proc").catch(() => [])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+    // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses, so split after its last ")".
+    const close = stat.lastIndexOf(")");
+    const [state, , pgrp] = stat.slice(close + 2).split(" ");
+    if (Number(pgrp) === group && state !== "Z")
+      members.push(`${pid} ${stat.slice(stat.indexOf("(") + 1, close)}`);
+  }
+  return members;
+}
+
+/**
+ * Starts the product and resolves once GET /api/health answers 200.
+ * `state` reuses a directory (a restart); the caller owns it then and `stop()` leaves it in place,
+ * while a directory created here is deleted by `stop()`.
+ * @param {{ timeoutMs?: number, state?: string }} [options]
+ */
+export async function startServer({ timeoutMs = 60_000, state: reused } = {}) {
   if (!existsSync(join(ROOT, "web", "build", "index.html"))) {
     throw new Error(
       "web/build is missing: run `npm run build:web` (npm run test:e2e does) before the e2e tests.",
     );
   }
   const port = await freePort();
-  const state = await mkdtemp(join(tmpdir(), "updraft-e2e-state-"));
+  const state = reused ?? (await mkdtemp(join(tmpdir(), "updraft-e2e-state-")));
   const bin = join(ROOT, "node_modules", ".bin");
   const node = existsSync(join(bin, "node")) ? join(bin, "node") : process.execPath;
   const child = spawn(node, ["scripts/dev-server.mjs", "--port", String(port), "--persist-to", state], {
@@ -58,23 +79,32 @@ export async function startServer({ timeoutMs = 60_000 } = {}) {
     exited = true;
   });
 
-  const stop = async () => {
-    if (!exited && child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        // already gone
-      }
-      for (let i = 0; i < 50 && !exited; i++) await sleep(100);
-      if (!exited) {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
+  /** Signals the whole group (dev-server, wrangler, workerd): the child is its leader (detached). */
+  const signal = (/** @type {NodeJS.Signals} */ name) => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, name);
+    } catch {
+      // already gone
     }
-    await rm(state, { recursive: true, force: true });
+  };
+
+  /** A crash: no process of the group gets to clean up or flush anything. The state stays. */
+  const kill = async () => {
+    signal("SIGKILL");
+    const group = child.pid ?? -1;
+    for (let i = 0; i < 100 && (!exited || (await groupMembers(group)).length > 0); i++) await sleep(50);
+    const left = await groupMembers(group);
+    if (left.length > 0) throw new Error(`processes of the product survived SIGKILL: ${left.join(", ")}`);
+  };
+
+  const stop = async () => {
+    if (!exited) {
+      signal("SIGTERM");
+      for (let i = 0; i < 50 && !exited; i++) await sleep(100);
+      if (!exited) signal("SIGKILL");
+    }
+    if (reused === undefined) await rm(state, { recursive: true, force: true });
   };
 
   const base = `http://127.0.0.1:${port}`;
@@ -88,7 +118,7 @@ export async function startServer({ timeoutMs = 60_000 } = {}) {
       const response = await fetch(`${base}/api/health`, { signal: AbortSignal.timeout(2_000) });
       if (response.status === 200) {
         // The dashboard runs on the product's documented local origin.
-        return { port, url: `http://localhost:${port}`, log, stop };
+        return { port, url: `http://localhost:${port}`, state, log, stop, kill };
       }
     } catch {
       // not listening yet

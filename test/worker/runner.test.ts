@@ -71,6 +71,17 @@ describe("runner → core plugin over a service binding", () => {
   });
 });
 
+describe("runner → an operator the plugin does not have", () => {
+  it("fails without retrying: no attempt can make it exist", async () => {
+    const outcome = await invokeOperator(core, "teleport", invocation({}), options);
+    expect(outcome).toMatchObject({
+      kind: "failure",
+      retryable: false,
+      error: expect.stringMatching(/no such operator \(404\)/),
+    });
+  });
+});
+
 describe("runner → a plugin that gets the protocol wrong", () => {
   const cases: [string, RegExp][] = [
     ["not-json", /not JSON/],

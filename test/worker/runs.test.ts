@@ -1,6 +1,22 @@
 /** Runs through the API: a PipelineDO drives the planner and calls the real core plugin. */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { task, withPipeline } from "./runs-helpers";
+
+/** Rewrites every task's `uses` in the stored latest version, behind the API's back. */
+async function replaceUses(tenant: string, pipeline: string, uses: string) {
+  const row = await env.DB.prepare(
+    "SELECT v.pipeline_id, v.version, v.spec FROM pipeline_versions v JOIN pipelines p ON p.id = v.pipeline_id JOIN tenants t ON t.id = p.tenant_id WHERE t.slug = ? AND p.slug = ? AND v.version = p.latest_version",
+  )
+    .bind(tenant, pipeline)
+    .first<{ pipeline_id: string; version: number; spec: string }>();
+  if (!row) throw new Error("no such pipeline");
+  const spec = JSON.parse(row.spec) as { tasks: { uses: string }[] };
+  for (const task of spec.tasks) task.uses = uses;
+  await env.DB.prepare("UPDATE pipeline_versions SET spec = ? WHERE pipeline_id = ? AND version = ?")
+    .bind(JSON.stringify(spec), row.pipeline_id, row.version)
+    .run();
+}
 
 const chain = {
   name: "Chain",
@@ -83,10 +99,12 @@ describe("runs", () => {
   });
 
   it("fails a task that uses a plugin the tenant has not installed, without retrying", async () => {
-    const { start } = await withPipeline({
+    const { slug, start } = await withPipeline({
       name: "Missing plugin",
-      tasks: [{ id: "x", uses: "acme/thing@^1", retries: 3 }],
+      tasks: [{ id: "x", uses: "core/noop@^1", retries: 3 }],
     });
+    // Saving refuses a plugin that is not installed; a version saved before it was uninstalled has one.
+    await replaceUses(slug, "demo", "acme/thing@^1");
     const run = await start();
     expect(run.status).toBe("failed");
     expect(task(run, "x")).toMatchObject({

@@ -32,6 +32,13 @@ const TenantParam = z.object({ t: z.string() });
 const PipelineParams = z.object({ t: z.string(), p: z.string() });
 const NEXT_RUNS = 5;
 
+const SPEC_CHECKS =
+  "The spec is validated (schema, graph, expressions) and then checked against the installed plugins: " +
+  "every task's `uses` must name an installed plugin, one of its operators and a version range the " +
+  "plugin's version satisfies, and its `with` must fit the operator's input JSON Schema as far as it is " +
+  "literal (values containing `{{ … }}` are checked when the task runs). Errors carry `path`, `line` " +
+  "and `column`. If a plugin's manifest cannot be read, its tasks are not checked and the spec is accepted.";
+
 const specBody = {
   body: {
     required: true,
@@ -76,6 +83,7 @@ export const pipelinesApi = newApi()
       path: "/{t}/pipelines/{p}",
       operationId: "savePipeline",
       tags: ["pipelines"],
+      description: `Saves the spec as a new immutable version. ${SPEC_CHECKS} A refused spec saves nothing.`,
       request: { params: PipelineParams, ...specBody },
       responses: {
         200: json(
@@ -84,6 +92,12 @@ export const pipelinesApi = newApi()
         ),
         201: json(SavedPipeline, "A new pipeline at version 1"),
         ...errorResponses,
+        422: {
+          ...errorResponses[422],
+          description:
+            "The slug or the spec is not valid, including unknown plugins or operators, unsatisfied version " +
+            "ranges and literal inputs that violate the operator's schema; see errors[].path and line",
+        },
       },
     }),
     async (c) => {
@@ -189,6 +203,7 @@ export const pipelinesApi = newApi()
       path: "/{t}/pipelines/{p}/validate",
       operationId: "validatePipeline",
       tags: ["pipelines"],
+      description: `Answers what saving the spec would say about it, without saving. ${SPEC_CHECKS}`,
       request: { params: PipelineParams, ...specBody },
       responses: {
         200: json(ValidationResult, "Whether the spec would save, and every error with its path"),

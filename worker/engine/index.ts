@@ -10,9 +10,15 @@ export * from "./run/index";
 export { type CronSchedule, nextRuns } from "./schedule";
 export { pipelineJsonSchema } from "./spec/editor-schema";
 export { RETRY_BACKOFFS, TRIGGER_RULES, type TriggerRule } from "./spec/fields";
-export type { SpecError } from "./spec/issue";
+export type { Issue, PathSegment, SpecError } from "./spec/issue";
 export { type PipelineSpec, PipelineSpecSchema } from "./spec/pipeline";
 export { parseUses, type Task } from "./spec/task";
 export { secretReferenceName, type Trigger, WEBHOOK_SCHEMES, type WebhookTrigger } from "./spec/trigger";
-export { type ParsedSpec, parsePipelineSpec, type SpecFormat, validatePipelineSpec } from "./spec/validate";
+export {
+  type ParsedSpec,
+  parsePipelineSpec,
+  type SpecFormat,
+  sourceErrors,
+  validatePipelineSpec,
+} from "./spec/validate";
 export { parseTemplate, type Template, type TemplatePart, templateExpressions } from "./template";

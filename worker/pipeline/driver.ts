@@ -2,7 +2,7 @@
  * Everything a PipelineDO does, behind its thin class: create and change runs (one transition each),
  * then let the pump carry the chain on; deliver due timers and plugin callbacks.
  */
-import { createRun, type RunEvent, type RunState, taskKey } from "../engine";
+import { createRun, type RunEvent, type RunState } from "../engine";
 import { type Outcome, PluginResult, toOutcome } from "../runner/outcome";
 import { answer, dispatch } from "./dispatch";
 import { evaluateGate } from "./evaluate";
@@ -54,6 +54,7 @@ export class Driver {
   }
 
   createRun(input: CreateRunInput): { id: string; status: string } {
+    this.recover();
     const { spec, version, params, trigger, logical_date, ...identity } = input;
     const now = Date.now();
     const id = `run_${crypto.randomUUID().replaceAll("-", "")}`;
@@ -78,6 +79,7 @@ export class Driver {
 
   /** A person's action on a run: the planner decides whether it is allowed now. */
   change(runId: string, event: RunEvent): Changed<{ status: string }> {
+    this.recover();
     const result = this.step(runId, event);
     switch (result.kind) {
       case "not_found":
@@ -92,6 +94,7 @@ export class Driver {
 
   /** Due timers, each in its own try/catch: one bad row must not stop the others. */
   deliverDueTimers(now: number): void {
+    this.recover();
     for (const timer of this.timers.due(now)) {
       if (timer.run === SCHEDULE_TIMER_RUN) continue; // the clock's row: schedule.ts fires it
       try {
@@ -104,6 +107,7 @@ export class Driver {
   }
 
   async deliverCallback(token: string, body: unknown): Promise<Changed<null>> {
+    this.recover();
     const row = this.records.callback(token);
     if (!row) return { ok: false, error: "not_found", detail: "Unknown or already answered callback." };
     const parsed = PluginResult.safeParse(body);
@@ -147,53 +151,20 @@ export class Driver {
   }
 
   /**
-   * Once per object lifetime: work that was in flight when the previous instance died (an eviction, a
-   * deploy, a crash) is lost, and nothing else would answer it. Evaluations are asked again, and plugin
-   * calls that were sent but not yet accepted (`scheduled`) are sent again as the same invocation: same
-   * callback token, invocation id, attempt and idempotency key, so the plugin can tell a redelivery.
-   * Whichever answer arrives first counts; calls a plugin accepted with 202 finish through their callback.
+   * Once per object lifetime, before any new work (every entry that can dispatch calls it first): what was in flight when the previous instance died
+   * (a crash, a deploy, an eviction) is lost, and nothing else would answer it. Evaluations are asked
+   * again, and plugin calls sent but not yet answered are sent again as the same invocations (the
+   * planner's "redeliver"). Whichever answer arrives first counts.
    */
   recover(): void {
     if (this.recovered) return;
     this.recovered = true;
     for (const id of this.store.running()) {
       const stored = this.store.run(id);
-      if (stored) this.pump.push(this.lostWork(stored));
+      if (!stored) continue;
+      this.pump.push(lostEvaluations(stored));
+      this.step(id, { type: "redeliver" });
     }
-  }
-
-  /** The evaluations and plugin calls of a running run that only an object alive now can answer. */
-  private lostWork({ state, version }: StoredRun): Job[] {
-    const run = state.id;
-    const jobs: Job[] = [];
-    for (const [task, { instances, generation }] of Object.entries(state.tasks)) {
-      for (const i of instances) {
-        const { map_index } = i;
-        if (i.status === "pending" && (i.gate === "when" || i.gate === "for_each")) {
-          jobs.push({
-            kind: "evaluate",
-            job: { type: "evaluate", task, kind: i.gate, map_index, run, version },
-          });
-        } else if (i.status === "scheduled") {
-          const key = taskKey(task, map_index);
-          const token = this.records.callbackOf(run, key, i.dispatch)?.token;
-          if (!token) continue;
-          const { attempt, dispatch, deadline_at } = i;
-          const job = {
-            type: "dispatch",
-            key,
-            task,
-            map_index,
-            attempt,
-            generation,
-            dispatch,
-            deadline_at,
-          } as const;
-          jobs.push({ kind: "dispatch", job: { ...job, run, version, token } });
-        }
-      }
-    }
-    return jobs;
   }
 
   /** Lets queued runs start while max_active_runs allows (the oldest first). */
@@ -225,4 +196,24 @@ export class Driver {
     if (result) this.step(job.job.run, result.event, result.attach);
     return [];
   }
+}
+
+/** Gates whose evaluation only an object alive now can answer. */
+function lostEvaluations({ state, version }: StoredRun): Job[] {
+  const jobs: Job[] = [];
+  for (const [task, { instances }] of Object.entries(state.tasks)) {
+    for (const i of instances) {
+      if (i.status !== "pending" || (i.gate !== "when" && i.gate !== "for_each")) continue;
+      const job = {
+        type: "evaluate",
+        task,
+        kind: i.gate,
+        map_index: i.map_index,
+        run: state.id,
+        version,
+      } as const;
+      jobs.push({ kind: "evaluate", job });
+    }
+  }
+  return jobs;
 }

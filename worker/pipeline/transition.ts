@@ -98,9 +98,11 @@ export class Transitions {
         this.timers.clear(run, effect.id);
         return null;
       case "dispatch": {
-        const token = `cb_${this.objectId}_${toBase64Url(randomBytes(24))}`;
         const { key, attempt, dispatch } = effect;
-        this.records.addCallback({ token, run, key, attempt, dispatch });
+        // A redelivery is the same invocation, so it keeps the dispatch's callback token.
+        const kept = effect.redelivery ? this.records.callbackOf(run, key, dispatch)?.token : undefined;
+        const token = kept ?? `cb_${this.objectId}_${toBase64Url(randomBytes(24))}`;
+        if (!kept) this.records.addCallback({ token, run, key, attempt, dispatch });
         return { kind: "dispatch", job: { ...effect, run, version, token } };
       }
       case "evaluate":

@@ -97,7 +97,15 @@ async function readAnswer(label: string, response: Response, now: Date): Promise
   if (response.status !== expected) {
     // Protocol refusals (401 bad signature, 400 invalid invocation…) carry a failure body; they say
     // the platform and the plugin disagree, which a later attempt (after a key rotation) may fix.
+    // A 404 says the operator does not exist: no attempt can fix that.
     const detail = outcome.kind === "failure" ? `: ${outcome.error}` : "";
+    if (response.status === 404)
+      return {
+        kind: "failure",
+        error: `${label} has no such operator (404)${detail}`,
+        retryable: false,
+        logs: [],
+      };
     return retryableError(`${label} refused the invocation (${response.status})${detail}`);
   }
   return outcome;

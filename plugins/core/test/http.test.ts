@@ -110,6 +110,24 @@ describe("core/http against a local target (private network allowed)", () => {
     );
   });
 
+  it("sends the invocation's idempotency key as Idempotency-Key", async () => {
+    const answer = await invoke("http", { url: target("/echo") }, { idempotency_key: "key-run-1-step" });
+    const output = answer.body.output as { body: { headers: Record<string, string> } };
+    expect(output.body.headers["idempotency-key"]).toBe("key-run-1-step");
+  });
+
+  it("keeps an Idempotency-Key the task sets itself, in any case", async () => {
+    for (const name of ["Idempotency-Key", "idempotency-key", "IDEMPOTENCY-KEY"]) {
+      const answer = await invoke(
+        "http",
+        { method: "POST", url: target("/echo"), headers: { [name]: "order-42" }, body: { a: 1 } },
+        { idempotency_key: "key-from-platform" },
+      );
+      const output = answer.body.output as { body: { headers: Record<string, string> } };
+      expect(output.body.headers["idempotency-key"]).toBe("order-42");
+    }
+  });
+
   it("refuses a body on GET as an input error", async () => {
     const answer = await invoke("http", { url: target("/echo"), body: { a: 1 } });
     expect(answer.body).toMatchObject({ status: "failure", retryable: false });

@@ -169,3 +169,31 @@ describe("timeouts", () => {
     expect(h.of("clear_timer")).toEqual([{ type: "clear_timer", id: "run" }]);
   });
 });
+
+describe("redelivery after the object died", () => {
+  it("sends every dispatched, unanswered call again as the same dispatch with a fresh deadline", () => {
+    const h = new Harness(pipeline([{ id: "a", timeout: "30s" }, { id: "b", timeout: "30s" }, { id: "c" }]));
+    const first = h.dispatches();
+    h.answer("b", { status: "running" }); // accepted: its callback will come
+    h.succeed("c");
+    h.now += 20_000;
+    expect(h.send({ type: "redeliver" }).kind).toBe("applied");
+    expect(h.dispatches()).toEqual([
+      { ...first.find((d) => d.key === "a"), deadline_at: h.now + 30_000, redelivery: true },
+    ]);
+    expect(h.instance("a")).toMatchObject({ status: "scheduled", attempt: 1, deadline_at: h.now + 30_000 });
+    expect(h.timers.get("task:a")?.at).toBe(h.now + 30_000);
+    // The old deadline's timer is the same row, moved: firing at the old time finds nothing due.
+    h.succeed("a");
+    h.answer("b", { status: "success", output_ref: "out:b" });
+    expect(h.state.status).toBe("success");
+  });
+
+  it("is ignored when nothing is in flight or the run is over", () => {
+    const h = new Harness(pipeline([{ id: "a" }]));
+    h.answer("a", { status: "running" });
+    expect(h.send({ type: "redeliver" })).toMatchObject({ kind: "ignored", reason: "nothing was in flight" });
+    h.answer("a", { status: "success", output_ref: "out:a" });
+    expect(h.send({ type: "redeliver" })).toMatchObject({ kind: "ignored", reason: "run is success" });
+  });
+});

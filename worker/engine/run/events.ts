@@ -38,7 +38,9 @@ export type RunEvent =
   /** Manual retry (clear): the task and, unless downstream is false, everything downstream of it. */
   | { type: "retry_task"; task: string; downstream?: boolean }
   | { type: "mark"; task: string; status: "success" | "failed" }
-  | { type: "cancel"; reason?: string };
+  | { type: "cancel"; reason?: string }
+  /** The DO restarted: send every dispatched, unanswered call again as the same invocation (redeliver.ts). */
+  | { type: "redeliver" };
 
 /** Live updates for dashboards (the pipeline's WebSocket). */
 export type LiveEvent =
@@ -70,6 +72,8 @@ export type Effect =
       generation: number;
       dispatch: number;
       deadline_at: number | null;
+      /** The same dispatch sent again after the object that made it died (redeliver.ts). */
+      redelivery?: true;
     }
   /** Upsert the timer row `id`; deliver `{ type: "timer", timer }` once `at` has passed. */
   | { type: "set_timer"; id: string; at: number; timer: TimerRef }

@@ -8,6 +8,7 @@ import { onEvaluationFailed, onForEachExpanded, onWhenEvaluated } from "./evalua
 import type { Effect, RunEvent, StepContext, StepResult } from "./events";
 import { onCancel, onMark, onRetryTask, onStart } from "./manual";
 import type { RunPlan } from "./plan";
+import { onRedeliver } from "./redeliver";
 import { onTaskResult, onTimer } from "./results";
 import type { RunState } from "./state";
 
@@ -81,6 +82,8 @@ function handle(d: Draft, event: RunEvent): Handled {
       return onMark(d, event);
     case "cancel":
       return onCancel(d, event);
+    case "redeliver":
+      return onRedeliver(d);
     default: {
       const never: never = event;
       return { rejected: "invalid", detail: `unknown event ${JSON.stringify(never)}` };

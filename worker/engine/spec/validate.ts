@@ -97,6 +97,23 @@ function duplicateTriggerIds(triggers: unknown): Issue[] {
   return issues;
 }
 
+/**
+ * Errors found about a valid spec after the fact (the plugin checks of worker/plugins, which need I/O),
+ * rendered like validation errors: with the line and column of each path in `source`.
+ * @example sourceErrors(source, "yaml", [{ path: ["tasks", 0, "uses"], message: "…" }]) // [{ path: "tasks[0].uses", line: 4, … }]
+ */
+export function sourceErrors(source: string, format: SpecFormat, issues: readonly Issue[]): SpecError[] {
+  let locate: Locator | undefined;
+  try {
+    // Parsed again rather than kept from the first pass: this runs only when there is something to report.
+    const parsed = format === "json" ? parseJsonSource(source) : parseYamlSource(source);
+    locate = parsed.ok ? parsed.locate : undefined;
+  } catch {
+    locate = undefined;
+  }
+  return render(issues, locate);
+}
+
 function render(issues: readonly Issue[], locate: Locator | undefined): SpecError[] {
   const seen = new Set<string>();
   const errors: SpecError[] = [];

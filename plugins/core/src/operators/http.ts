@@ -36,7 +36,8 @@ export const http = defineOperator({
   kind: "action",
   description:
     "Sends one HTTP request and returns `{status, headers, body}`. 5xx, 429, network errors and timeouts are " +
-    "retried; other 4xx fail the task. Private and metadata addresses are refused in production.",
+    "retried; other 4xx fail the task. Sends the task instance's idempotency key as `Idempotency-Key` unless " +
+    "`headers` set one. Private and metadata addresses are refused in production.",
   input: Input,
   output: Output,
   timeout: "60s",
@@ -45,6 +46,9 @@ export const http = defineOperator({
     const timeoutMs = parseDuration(input.timeout) ?? 30_000;
     const allowPrivate = privateNetworkAllowed(ctx.env);
     const { headers, body } = requestInit(input);
+    // The key is the same on every retry and redelivery of this task instance, so a target that honours
+    // the IETF `Idempotency-Key` header can dedupe a repeated call. A key the task sets itself wins.
+    if (!headers.has("idempotency-key")) headers.set("idempotency-key", ctx.invocation.idempotency_key);
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
     const guard = (url: URL) => (allowPrivate ? null : refusalFor(url));
     let sent: { response: Response; url: URL; body: JsonValue };

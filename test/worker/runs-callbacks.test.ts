@@ -19,7 +19,7 @@ describe("run callbacks, timeouts and concurrency", () => {
     const { owner, stub, start, detail } = await withPipeline(sleeper());
     const run = await start();
     // No core operator answers 202, so put the instance where a 202 would have left it.
-    const token = await runInDurableObject(stub, (_instance, state) => {
+    const token = await runInDurableObject(stub, (instance, state) => {
       const sql = state.storage.sql;
       const row = sql.exec<{ state: string }>("SELECT state FROM runs WHERE id = ?", run.id).one();
       const saved = JSON.parse(row.state);
@@ -27,6 +27,7 @@ describe("run callbacks, timeouts and concurrency", () => {
       saved.tasks.nap.instances[0] = { ...nap, status: "running", deadline_at: null };
       delete saved.tasks.nap.instances[0].due_at;
       sql.exec("UPDATE runs SET state = ? WHERE id = ?", JSON.stringify(saved), run.id);
+      instance.forgetCachedState();
       const token = `cb_${state.id.toString()}_${"x".repeat(32)}`;
       sql.exec(
         "INSERT INTO callbacks (token, run, key, attempt, dispatch) VALUES (?, ?, 'nap', ?, ?)",

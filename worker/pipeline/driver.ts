@@ -6,6 +6,7 @@ import { createRun, type RunEvent, type RunState } from "../engine";
 import { type Outcome, PluginResult, toOutcome } from "../runner/outcome";
 import { answer, dispatch } from "./dispatch";
 import { evaluateGate } from "./evaluate";
+import { Inbox } from "./inbox";
 import { Live } from "./live";
 import { Plans } from "./plans";
 import { Pump } from "./pump";
@@ -15,7 +16,7 @@ import { loadSecrets, secretNames } from "./scope";
 import { Store, type StoredRun } from "./store";
 import { Summaries } from "./summaries";
 import { Timers } from "./timers";
-import { type Applied, type Attachments, type Job, Transitions } from "./transition";
+import { type Applied, type Attachments, type Delivery, type Job, Transitions } from "./transition";
 import type { Changed, CreateRunInput } from "./types";
 
 export class Driver {
@@ -27,21 +28,21 @@ export class Driver {
   readonly live: Live;
   readonly summaries: Summaries;
   private readonly transitions: Transitions;
+  private readonly inbox = new Inbox((run, items) => this.applyAnswers(run, items));
   private recovered = false;
 
   constructor(
-    private readonly ctx: DurableObjectState,
+    ctx: DurableObjectState,
     private readonly env: Env,
   ) {
     const sql = ctx.storage.sql;
-    this.store = new Store(sql);
+    this.store = new Store(ctx.storage);
     this.records = new Records(sql);
     this.timers = new Timers(sql, ctx.storage);
     this.plans = new Plans(this.store);
     this.live = new Live(ctx);
     this.summaries = new Summaries(sql, env.DB, () => this.store.identity());
     this.transitions = new Transitions(
-      ctx.storage,
       this.store,
       this.timers,
       this.records,
@@ -65,7 +66,7 @@ export class Driver {
       trigger_ref: trigger.payload === undefined ? null : `trigger:${id}`,
       logical_date: logical_date ?? null,
     });
-    this.ctx.storage.transactionSync(() => {
+    this.store.transaction(() => {
       this.store.setIdentity(identity);
       this.store.putVersion(version, JSON.stringify(spec));
       this.store.insertRun({ version, trigger: trigger.kind, seq: this.store.nextSeq(), state });
@@ -146,8 +147,7 @@ export class Driver {
     } catch {
       // A secret deleted since the dispatch: nothing left to redact with; the result still counts.
     }
-    const { event, attach } = answer(row, outcome, secrets);
-    this.step(row.run, event, attach);
+    await this.inbox.deliver(row.run, answer(row, outcome, secrets));
   }
 
   /**
@@ -193,8 +193,16 @@ export class Driver {
     const deps = { env: this.env, store: this.store, plans: this.plans, identity, now: Date.now };
     const result =
       job.kind === "dispatch" ? await dispatch(deps, job.job) : await evaluateGate(deps, job.job);
-    if (result) this.step(job.job.run, result.event, result.attach);
+    if (result) await this.inbox.deliver(job.job.run, result);
     return [];
+  }
+
+  /** Answers gathered by the inbox: one transition per run. */
+  private applyAnswers(runId: string, items: readonly Delivery[]): void {
+    const result = this.transitions.applyAll(runId, items, Date.now());
+    if (result.kind !== "applied") return;
+    this.pump.push(result.jobs);
+    if (result.finished) this.startQueued();
   }
 }
 

@@ -154,6 +154,11 @@ export class PipelineDO extends DurableObject<Env> {
     return result;
   }
 
+  /** Drops the in-memory copies of runs and blobs after their tables were edited by hand (tests, repairs). */
+  forgetCachedState(): void {
+    this.driver.store.forget();
+  }
+
   /** Timers of this transition are armed before answering; the chain continues after the answer. */
   private async continue(): Promise<void> {
     this.driver.recover();

@@ -1,6 +1,11 @@
 /**
  * The PipelineDO's tables, read and written synchronously through `ctx.storage.sql`. Writers that
- * belong to one state transition are called inside one `transactionSync` by transition.ts.
+ * belong to one state transition are called inside one `transaction` by transition.ts.
+ *
+ * Runs and blobs are also kept parsed in memory (write-through, bounded): every hop of a chain reads
+ * its run twice and its upstream outputs once, and re-parsing them dominated the object's CPU. Only
+ * this class writes those rows, so the copies stay exact; a transaction that throws drops them all.
+ * Cached values are shared: callers treat them as read-only (the planner copies what it changes).
  */
 import { type RunState, RunStateSchema, type RunStatus } from "../engine";
 import { iso, type PipelineIdentity, type RunSummary, type TriggerKind } from "./types";
@@ -19,8 +24,44 @@ type RunRow = {
 
 export type StoredRun = { version: number; trigger: TriggerKind; seq: number; state: RunState };
 
+/** Parsed runs kept in memory; the running ones are the ones read on every hop. */
+const MAX_CACHED_RUNS = 64;
+/** Parsed blobs kept in memory, by the length of their JSON. */
+const MAX_CACHED_BLOB_CHARS = 8 * 1024 * 1024;
+/** Larger payloads are kept by reference only: read from SQLite when a task needs them, never held. */
+export const MAX_IN_MEMORY_PAYLOAD_CHARS = 64 * 1024;
+
 export class Store {
-  constructor(readonly sql: SqlStorage) {}
+  readonly sql: SqlStorage;
+  private readonly runs = new Map<string, StoredRun>();
+  private readonly blobCache = new Map<string, { value: unknown; chars: number }>();
+  private blobChars = 0;
+
+  constructor(private readonly storage: DurableObjectStorage) {
+    this.sql = storage.sql;
+  }
+
+  /** Writes atomically; if `write` throws nothing is committed, and no cached copy outlives it. */
+  transaction<T>(write: () => T): T {
+    try {
+      return this.storage.transactionSync(write);
+    } catch (error) {
+      this.forget();
+      throw error;
+    }
+  }
+
+  /** Whether a blob is held in memory right now (asserted by tests). */
+  holds(ref: string): boolean {
+    return this.blobCache.has(ref);
+  }
+
+  /** Drops the in-memory copies, after the tables were edited out of band (tests, a manual repair). */
+  forget(): void {
+    this.runs.clear();
+    this.blobCache.clear();
+    this.blobChars = 0;
+  }
 
   identity(): PipelineIdentity | null {
     const row = this.sql
@@ -53,6 +94,7 @@ export class Store {
   }
 
   insertRun(run: StoredRun): void {
+    this.remember(run);
     const s = run.state;
     this.sql.exec(
       `INSERT INTO runs (id, seq, status, version, trigger_kind, state, created_at, started_at, ended_at)
@@ -71,6 +113,8 @@ export class Store {
 
   /** The one write of a transition's run state. */
   updateRun(state: RunState): void {
+    const cached = this.runs.get(state.id);
+    if (cached) this.remember({ ...cached, state });
     this.sql.exec(
       "UPDATE runs SET status = ?, state = ?, started_at = ?, ended_at = ? WHERE id = ?",
       state.status,
@@ -82,8 +126,22 @@ export class Store {
   }
 
   run(id: string): StoredRun | null {
+    const cached = this.runs.get(id);
+    if (cached) return cached;
     const row = this.sql.exec<RunRow>("SELECT * FROM runs WHERE id = ?", id).toArray()[0];
-    return row ? toStored(row) : null;
+    if (!row) return null;
+    const stored = toStored(row);
+    this.remember(stored);
+    return stored;
+  }
+
+  private remember(run: StoredRun): void {
+    this.runs.delete(run.state.id);
+    this.runs.set(run.state.id, run);
+    if (this.runs.size > MAX_CACHED_RUNS) {
+      const oldest = this.runs.keys().next().value;
+      if (oldest !== undefined) this.runs.delete(oldest);
+    }
   }
 
   /** Newest first; the cursor is the last item's seq. */
@@ -141,27 +199,55 @@ export class Store {
   }
 
   putBlob(ref: string, run: string, value: unknown): void {
+    const body = JSON.stringify(value ?? null);
     this.sql.exec(
       "INSERT INTO blobs (ref, run, body) VALUES (?, ?, ?) ON CONFLICT (ref) DO UPDATE SET body = excluded.body",
       ref,
       run,
-      JSON.stringify(value ?? null),
+      body,
     );
+    this.cacheBlob(ref, value ?? null, body.length);
   }
 
-  /** Values by reference; one statement for the whole list. */
+  /** Values by reference: from memory, the rest with one statement per 90 refs. */
   blobs(refs: readonly string[]): Map<string, unknown> {
     const out = new Map<string, unknown>();
-    for (let i = 0; i < refs.length; i += 90) {
-      const chunk = refs.slice(i, i + 90);
+    const missing: string[] = [];
+    for (const ref of refs) {
+      const cached = this.blobCache.get(ref);
+      if (cached) out.set(ref, cached.value);
+      else missing.push(ref);
+    }
+    for (let i = 0; i < missing.length; i += 90) {
+      const chunk = missing.slice(i, i + 90);
       const marks = chunk.map(() => "?").join(",");
       const rows = this.sql.exec<{ ref: string; body: string }>(
         `SELECT ref, body FROM blobs WHERE ref IN (${marks})`,
         ...chunk,
       );
-      for (const row of rows) out.set(row.ref, JSON.parse(row.body));
+      for (const row of rows) {
+        const value: unknown = JSON.parse(row.body);
+        out.set(row.ref, value);
+        this.cacheBlob(row.ref, value, row.body.length);
+      }
     }
     return out;
+  }
+
+  private cacheBlob(ref: string, value: unknown, chars: number): void {
+    const previous = this.blobCache.get(ref);
+    if (previous) {
+      this.blobCache.delete(ref);
+      this.blobChars -= previous.chars;
+    }
+    if (chars > MAX_IN_MEMORY_PAYLOAD_CHARS) return;
+    this.blobCache.set(ref, { value, chars });
+    this.blobChars += chars;
+    for (const [oldest, entry] of this.blobCache) {
+      if (this.blobChars <= MAX_CACHED_BLOB_CHARS) break;
+      this.blobCache.delete(oldest);
+      this.blobChars -= entry.chars;
+    }
   }
 }
 

@@ -6,7 +6,7 @@
 
 import { toBase64Url } from "../crypto/encoding";
 import { randomBytes } from "../crypto/random";
-import { type Effect, type RunEvent, type RunState, step } from "../engine";
+import { type Effect, type RunEvent, type RunState, stepAll } from "../engine";
 import type { PluginLog } from "../runner/outcome";
 import type { Live } from "./live";
 import type { Plans } from "./plans";
@@ -33,6 +33,9 @@ export type Attachments = {
   answered?: { key: string; dispatch: number };
 };
 
+/** An event for the planner and the rows that go with it. */
+export type Delivery = { event: RunEvent; attach: Attachments };
+
 export type Applied =
   | { kind: "applied"; state: RunState; jobs: Job[]; finished: boolean }
   | { kind: "ignored"; reason: string }
@@ -41,7 +44,6 @@ export type Applied =
 
 export class Transitions {
   constructor(
-    private readonly storage: DurableObjectStorage,
     private readonly store: Store,
     private readonly timers: Timers,
     private readonly records: Records,
@@ -53,34 +55,54 @@ export class Transitions {
   ) {}
 
   apply(runId: string, event: RunEvent, now: number, attach: Attachments = {}): Applied {
+    return this.applyAll(runId, [{ event, attach }], now);
+  }
+
+  /**
+   * Several events of one run as one transition: the planner folds them in order (stepAll) and the run
+   * is written once. Attachments of events the planner ignored are not written; their `always` part is.
+   * With one event, a refusal comes back as is; with several, the first one's when none applied.
+   */
+  applyAll(runId: string, items: readonly Delivery[], now: number): Applied {
     const stored = this.store.run(runId);
     if (!stored) {
       // A timer or callback of a run that is gone: drop its row so it does not fire forever.
-      this.storage.transactionSync(() => this.always(runId, attach));
+      this.store.transaction(() => this.alwaysAll(runId, items));
       return { kind: "not_found" };
     }
-    const result = step(this.plans.plan(stored.version), stored.state, event, { now });
-    if (result.kind !== "applied") {
-      this.storage.transactionSync(() => this.always(runId, attach));
-      return result;
+    const plan = this.plans.plan(stored.version);
+    const events = items.map((item) => item.event);
+    const { state, effects, skipped } = stepAll(plan, stored.state, events, { now });
+    if (skipped.length === items.length) {
+      this.store.transaction(() => this.alwaysAll(runId, items));
+      return skipped[0]?.result ?? { kind: "ignored", reason: "no events" };
     }
+    const ignored = new Set(skipped.map((s) => s.index));
     const jobs: Job[] = [];
     let finished = false;
-    this.storage.transactionSync(() => {
-      this.always(runId, attach);
-      this.store.updateRun(result.state);
-      if (result.state.status !== stored.state.status) this.summaries.mark(runId);
-      for (const blob of attach.blobs ?? []) this.store.putBlob(blob.ref, runId, blob.value);
-      if (attach.logs) this.records.log(runId, attach.logs.key, attach.logs.attempt, attach.logs.lines, now);
-      for (const effect of result.effects) {
+    this.store.transaction(() => {
+      this.alwaysAll(runId, items);
+      this.store.updateRun(state);
+      if (state.status !== stored.state.status) this.summaries.mark(runId);
+      for (const [index, { attach }] of items.entries()) {
+        if (ignored.has(index)) continue;
+        for (const blob of attach.blobs ?? []) this.store.putBlob(blob.ref, runId, blob.value);
+        if (attach.logs)
+          this.records.log(runId, attach.logs.key, attach.logs.attempt, attach.logs.lines, now);
+      }
+      for (const effect of effects) {
         if (effect.type === "run_finished") finished = true;
         const job = this.perform(runId, stored.version, effect);
         if (job) jobs.push(job);
       }
     });
     // Watchers hear of a change only once it is committed.
-    this.live.broadcast(result.effects.flatMap((e) => (e.type === "publish" ? [e.event] : [])));
-    return { kind: "applied", state: result.state, jobs, finished };
+    this.live.broadcast(effects.flatMap((e) => (e.type === "publish" ? [e.event] : [])));
+    return { kind: "applied", state, jobs, finished };
+  }
+
+  private alwaysAll(runId: string, items: readonly Delivery[]): void {
+    for (const { attach } of items) this.always(runId, attach);
   }
 
   private always(runId: string, attach: Attachments): void {

@@ -1,0 +1,100 @@
+/**
+ * The production limits of DESIGN.md §2, counted: the run's state is written once per transition (and
+ * a fan-out's answers are folded, not written one by one), and large payloads are kept by reference.
+ * SQLite triggers count the object's writes as they happen.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { Driver } from "../../worker/pipeline/driver";
+import type { PipelineDO } from "../../worker/pipeline/object";
+import { MAX_IN_MEMORY_PAYLOAD_CHARS } from "../../worker/pipeline/store";
+import { task, withPipeline } from "./runs-helpers";
+
+/** Counts every write of a run's row from now on. */
+async function countRunWrites(stub: DurableObjectStub<PipelineDO>): Promise<() => Promise<number>> {
+  await runInDurableObject(stub, (_instance, state) => {
+    state.storage.sql.exec(
+      `CREATE TABLE IF NOT EXISTS test_run_writes (n INTEGER);
+       CREATE TRIGGER IF NOT EXISTS test_count_run_updates AFTER UPDATE ON runs
+         BEGIN INSERT INTO test_run_writes VALUES (1); END;
+       CREATE TRIGGER IF NOT EXISTS test_count_run_inserts AFTER INSERT ON runs
+         BEGIN INSERT INTO test_run_writes VALUES (1); END;
+       DELETE FROM test_run_writes;`,
+    );
+  });
+  return () =>
+    runInDurableObject(
+      stub,
+      (_instance, state) =>
+        state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM test_run_writes").one().n,
+    );
+}
+
+describe("storage writes", () => {
+  it("writes a chain's run once when it is created and once per transition", async () => {
+    const { stub, start } = await withPipeline({
+      name: "Chain",
+      tasks: [
+        { id: "a", uses: "core/noop@^1", with: { value: 1 } },
+        { id: "b", uses: "core/noop@^1", needs: ["a"], with: { value: 2 } },
+        { id: "c", uses: "core/noop@^1", needs: ["b"], with: { value: 3 } },
+      ],
+    });
+    const writes = await countRunWrites(stub);
+    const run = await start();
+    expect(run.status).toBe("success");
+    // Created, started (a dispatched), a answered (b dispatched), b answered, c answered (finished).
+    expect(await writes()).toBe(5);
+  });
+
+  it("folds a fan-out's answers: fewer writes of the run than mapped instances", async () => {
+    const items = 60;
+    const { stub, start } = await withPipeline({
+      name: "Fan-out",
+      concurrency: { max_active_tasks: items },
+      tasks: [
+        { id: "each", uses: "core/noop@^1", for_each: `{{ [1..${items}] }}`, with: { value: "{{ item }}" } },
+      ],
+    });
+    const writes = await countRunWrites(stub);
+    const run = await start();
+    expect(run.status).toBe("success");
+    expect(run.tasks.filter((t) => t.id === "each" && t.status === "success")).toHaveLength(items);
+    const count = await writes();
+    expect(count).toBeGreaterThanOrEqual(3);
+    expect(count).toBeLessThan(items / 2);
+  });
+
+  it("keeps a payload over the threshold by reference, in SQLite and not in memory", async () => {
+    const big = "x".repeat(MAX_IN_MEMORY_PAYLOAD_CHARS + 1);
+    const { stub, start } = await withPipeline({
+      name: "Big output",
+      tasks: [
+        { id: "big", uses: "core/noop@^1", with: { value: big } },
+        {
+          id: "small",
+          uses: "core/noop@^1",
+          needs: ["big"],
+          with: { value: "{{ $length(tasks.big.output.value) }}" },
+        },
+      ],
+    });
+    const run = await start();
+    expect(run.status).toBe("success");
+    expect(task(run, "small").output).toEqual({ value: big.length });
+    await runInDurableObject(stub, (instance, state) => {
+      const rows = state.storage.sql
+        .exec<{ ref: string; chars: number }>(
+          "SELECT ref, length(body) AS chars FROM blobs WHERE run = ? AND ref LIKE 'out:%'",
+          run.id,
+        )
+        .toArray();
+      const store = (instance as unknown as { driver: Driver }).driver.store;
+      const held = rows.map((row) => [row.chars > MAX_IN_MEMORY_PAYLOAD_CHARS, store.holds(row.ref)]);
+      expect(held.sort()).toEqual([
+        [false, true],
+        [true, false],
+      ]);
+    });
+  });
+});

@@ -13,6 +13,7 @@ import { Pump } from "./pump";
 import { type CallbackRow, Records } from "./records";
 import { SCHEDULE_TIMER_RUN } from "./schedule";
 import { loadSecrets, secretNames } from "./scope";
+import { Slots } from "./slots";
 import { Store, type StoredRun } from "./store";
 import { Summaries } from "./summaries";
 import { Timers } from "./timers";
@@ -28,6 +29,8 @@ export class Driver {
   readonly live: Live;
   readonly summaries: Summaries;
   private readonly transitions: Transitions;
+  private readonly slots: Slots;
+  private sharing = false;
   private readonly inbox = new Inbox((run, items) => this.applyAnswers(run, items));
   private recovered = false;
 
@@ -42,6 +45,7 @@ export class Driver {
     this.plans = new Plans(this.store);
     this.live = new Live(ctx);
     this.summaries = new Summaries(sql, env.DB, () => this.store.identity());
+    this.slots = new Slots(this.store, this.plans);
     this.transitions = new Transitions(
       this.store,
       this.timers,
@@ -50,6 +54,7 @@ export class Driver {
       ctx.id.toString(),
       this.summaries,
       this.live,
+      this.slots,
     );
     this.pump = new Pump((job) => this.handle(job));
   }
@@ -180,11 +185,28 @@ export class Driver {
 
   private step(runId: string, event: RunEvent, attach: Attachments = {}): Applied {
     const result = this.transitions.apply(runId, event, Date.now(), attach);
-    if (result.kind === "applied") {
-      this.pump.push(result.jobs);
-      if (result.finished) this.startQueued();
-    }
+    this.after(runId, result);
     return result;
+  }
+
+  /** The work an applied transition asks for, and the slots or run places it may have freed. */
+  private after(runId: string, result: Applied): void {
+    if (result.kind !== "applied") return;
+    this.pump.push(result.jobs);
+    if (result.finished) this.startQueued();
+    this.shareSlots(runId);
+  }
+
+  /** Under a pipeline-wide max_active_tasks, runs blocked on slots get a tick, the oldest first. */
+  private shareSlots(runId: string): void {
+    const version = this.store.run(runId)?.version;
+    if (this.sharing || version === undefined || !this.slots.capped(version)) return;
+    this.sharing = true;
+    try {
+      for (const other of this.slots.blocked(runId, Date.now())) this.step(other, { type: "tick" });
+    } finally {
+      this.sharing = false;
+    }
   }
 
   private async handle(job: Job): Promise<Job[]> {
@@ -199,10 +221,7 @@ export class Driver {
 
   /** Answers gathered by the inbox: one transition per run. */
   private applyAnswers(runId: string, items: readonly Delivery[]): void {
-    const result = this.transitions.applyAll(runId, items, Date.now());
-    if (result.kind !== "applied") return;
-    this.pump.push(result.jobs);
-    if (result.finished) this.startQueued();
+    this.after(runId, this.transitions.applyAll(runId, items, Date.now()));
   }
 }
 

@@ -11,6 +11,7 @@ import type { PluginLog } from "../runner/outcome";
 import type { Live } from "./live";
 import type { Plans } from "./plans";
 import type { Records } from "./records";
+import type { Slots } from "./slots";
 import type { Store } from "./store";
 import type { Summaries } from "./summaries";
 import type { DueTimer, Timers } from "./timers";
@@ -52,6 +53,7 @@ export class Transitions {
     private readonly objectId: string,
     private readonly summaries: Summaries,
     private readonly live: Live,
+    private readonly slots: Slots,
   ) {}
 
   apply(runId: string, event: RunEvent, now: number, attach: Attachments = {}): Applied {
@@ -72,7 +74,9 @@ export class Transitions {
     }
     const plan = this.plans.plan(stored.version);
     const events = items.map((item) => item.event);
-    const { state, effects, skipped } = stepAll(plan, stored.state, events, { now });
+    const capacity = this.slots.capacityFor(runId, stored.version);
+    const context = capacity === undefined ? { now } : { now, capacity };
+    const { state, effects, skipped } = stepAll(plan, stored.state, events, context);
     if (skipped.length === items.length) {
       this.store.transaction(() => this.alwaysAll(runId, items));
       return skipped[0]?.result ?? { kind: "ignored", reason: "no events" };

@@ -38,8 +38,20 @@ const Defaults = z
   .superRefine(checkRetryDelays);
 
 const Concurrency = z.strictObject({
-  max_active_runs: z.int().min(1).max(1_000).optional(),
-  max_active_tasks: z.int().min(1).max(1_000).optional(),
+  max_active_runs: z
+    .int()
+    .min(1)
+    .max(1_000)
+    .optional()
+    .describe("Runs of this pipeline running at once; later ones wait, queued, oldest first."),
+  max_active_tasks: z
+    .int()
+    .min(1)
+    .max(1_000)
+    .optional()
+    .describe(
+      "Task instances dispatched at once across all running runs of this pipeline (as Airflow's per-DAG limit).",
+    ),
 });
 
 export const PipelineSpecSchema = z

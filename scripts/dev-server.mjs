@@ -12,7 +12,14 @@ const { values } = parseArgs({
     "persist-to": { type: "string", default: ".wrangler/state" },
   },
 });
-const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
+const env = {
+  // wrangler's local trace capture (Local Explorer → Observability) adds a tail consumer to every
+  // invocation and costs about 1 ms per plugin call; `X_LOCAL_OBSERVABILITY=true npm start` brings it back.
+  X_LOCAL_OBSERVABILITY: "false",
+  ...process.env,
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_SEND_METRICS: "false",
+};
 
 if (await ensureDevVars()) console.log("Created .dev.vars with a new master key and signing key.");
 ensurePluginDevVars();

@@ -5,6 +5,7 @@ import type { AppEnv } from "../app-env";
 import { auditEntry } from "../db/audit";
 import { batch, db } from "../db/client";
 import type { PipelineSpec } from "../engine";
+import { pipelineStub } from "../pipeline/address";
 import type { Changed } from "../pipeline/types";
 import { type FieldError, problems } from "../problem";
 import type { TenantScope } from "./access";
@@ -42,8 +43,7 @@ export function resolveParams(spec: PipelineSpec, given: Record<string, unknown>
 /** The pipeline's row and its PipelineDO stub; another tenant's or an unknown pipeline is a 404. */
 export async function pipelineObject(c: Context<AppEnv>, scope: TenantScope, slug: string) {
   const pipeline = await loadPipeline(c, scope, slug);
-  const stub = c.env.PIPELINE.get(c.env.PIPELINE.idFromName(`${scope.tenant.id}:${pipeline.id}`));
-  return { pipeline, stub };
+  return { pipeline, stub: pipelineStub(c.env, scope.tenant.id, pipeline.id) };
 }
 
 /** Maps a DO answer to the value, or to the problem the API answers. */

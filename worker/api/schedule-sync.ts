@@ -9,6 +9,7 @@ import { db } from "../db/client";
 import { findVersion, type PipelineRow } from "../db/pipelines";
 import type { PipelineSpec } from "../engine";
 import { publicOrigin } from "../origin";
+import { pipelineStub } from "../pipeline/address";
 import type { TenantScope } from "./access";
 
 export type SyncTarget = { id: string; slug: string; paused: boolean };
@@ -23,7 +24,7 @@ export async function syncSchedule(
 ): Promise<void> {
   const schedule = version?.spec.schedule ?? null;
   if (!schedule && !hadSchedule) return;
-  const stub = c.env.PIPELINE.get(c.env.PIPELINE.idFromName(`${scope.tenant.id}:${pipeline.id}`));
+  const stub = pipelineStub(c.env, scope.tenant.id, pipeline.id);
   await stub.syncSchedule({
     tenant_id: scope.tenant.id,
     tenant_slug: scope.tenant.slug,

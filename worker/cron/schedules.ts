@@ -7,6 +7,7 @@
 import { db } from "../db/client";
 import { findVersion } from "../db/pipelines";
 import type { PipelineSpec } from "../engine";
+import { pipelineStub } from "../pipeline/address";
 
 /** D1 rows per page; pokes in flight at once (each one is a DO request, not a D1 query). */
 const PAGE = 200;
@@ -59,7 +60,7 @@ export async function reconcileSchedules(env: Env): Promise<ReconcileReport> {
 
 /** True when the object was stale and got the latest version. */
 async function poke(env: Env, row: ScheduledPipeline): Promise<boolean> {
-  const stub = env.PIPELINE.get(env.PIPELINE.idFromName(`${row.tenant_id}:${row.id}`));
+  const stub = pipelineStub(env, row.tenant_id, row.id);
   if ((await stub.reconcile(row.latest_version)) === "ok") return false;
   const version = await findVersion(db(env.DB), row.id, row.latest_version);
   if (!version) return false;

@@ -21,6 +21,21 @@ export function findPipeline(db: Db, tenantId: string, slug: string): Promise<Pi
     .executeTakeFirst();
 }
 
+/** The pipeline and its latest version's spec in one query: what starting a run needs. */
+export function findPipelineWithSpec(db: Db, tenantId: string, slug: string) {
+  return db
+    .selectFrom("pipelines")
+    .innerJoin("pipeline_versions", (join) =>
+      join
+        .onRef("pipeline_versions.pipeline_id", "=", "pipelines.id")
+        .onRef("pipeline_versions.version", "=", "pipelines.latest_version"),
+    )
+    .select(["pipelines.id", "pipelines.paused", "pipeline_versions.version", "pipeline_versions.spec"])
+    .where("pipelines.tenant_id", "=", tenantId)
+    .where("pipelines.slug", "=", slug)
+    .executeTakeFirst();
+}
+
 export function findVersion(db: Db, pipelineId: string, version: number) {
   return db
     .selectFrom("pipeline_versions")

@@ -90,7 +90,7 @@ try {
   await save("wide", wideFanOutSpec(target.url, 1000, 100));
   const rtt = await loopbackRoundTrip(target);
 
-  if (wanted("chain")) await chain(server, token, target, rows);
+  if (wanted("chain")) await chain(server, token, target, rows, rtt);
   if (wanted("fanout")) await fanOut(server, token, target, rows);
   if (wanted("wide")) await wide(server, token, rows);
   rows.push(["loopback HTTP round trip (same run), p50", rtt, "reference", true]);
@@ -99,7 +99,7 @@ try {
   await target.close();
 }
 
-async function chain(server, token, target, rows) {
+async function chain(server, token, target, rows, rtt) {
   await runToEnd(server, token, "chain"); // warm-up
   const perHop = [];
   const toTenth = [];
@@ -112,7 +112,11 @@ async function chain(server, token, target, rows) {
     perHop.push(((times[9] ?? Number.NaN) - (times[0] ?? Number.NaN)) / 9);
     toTenth.push((times[9] ?? Number.NaN) - run.started);
   }
-  rows.push(["chain of 10 core/http: overhead per hop, p50", p50(perHop), "≤ 3 ms", p50(perHop) <= 3]);
+  // A hop is the engine's overhead plus the no-op call itself; the call is priced at one loopback round
+  // trip measured in this run, and the raw interval is printed beside it.
+  const overhead = p50(perHop) - rtt;
+  rows.push(["chain of 10: hop interval (call included), p50", p50(perHop), "reference", true]);
+  rows.push(["chain of 10 core/http: overhead per hop, p50", overhead, "≤ 3 ms", overhead <= 3]);
   rows.push([
     "chain of 10: run start → 10th call, p50",
     p50(toTenth),

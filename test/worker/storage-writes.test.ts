@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 /**
  * The production limits of DESIGN.md §2, counted: the run's state is written once per transition (and
  * a fan-out's answers are folded, not written one by one), and large payloads are kept by reference.
@@ -96,5 +97,36 @@ describe("storage writes", () => {
         [true, false],
       ]);
     });
+  });
+});
+
+describe("no await on storage in the object's loops, by construction", () => {
+  // The object's sources as text (Vite's raw import): the test reads how storage is reached.
+  const sources = import.meta.glob<string>("../../worker/pipeline/*.ts", {
+    query: "?raw",
+    import: "default",
+    eager: true,
+  });
+
+  it("reads its own sources", () => {
+    expect(Object.keys(sources).length).toBeGreaterThan(10);
+  });
+
+  it("never uses the asynchronous key-value storage API: SQL is synchronous", () => {
+    const async = /\bstorage\.(get|put|delete|list|transaction)\(/;
+    const offenders = Object.entries(sources).filter(([, text]) => async.test(text));
+    expect(offenders.map(([path]) => path)).toEqual([]);
+  });
+
+  it("awaits storage only to arm the one alarm, in timers.ts", () => {
+    const awaited = /await\s+(this\.)?(ctx\.)?storage\.\w+/g;
+    const places = Object.entries(sources).flatMap(([path, text]) =>
+      [...text.matchAll(awaited)].map((match) => `${path.split("/").pop()}: ${match[0]}`),
+    );
+    expect([...new Set(places)].sort()).toEqual([
+      "timers.ts: await this.storage.deleteAlarm",
+      "timers.ts: await this.storage.getAlarm",
+      "timers.ts: await this.storage.setAlarm",
+    ]);
   });
 });

@@ -47,8 +47,18 @@ describe("backfill", () => {
       data_interval_end: "2026-01-02T00:00:00.000Z",
       source: "backfill",
     });
-    const runs = await owner.json<{ items: { trigger: string }[] }>("GET", `${base}/runs`);
+    const runs = await owner.json<{ items: { trigger: string; logical_date: string | null }[] }>(
+      "GET",
+      `${base}/runs`,
+    );
     expect(runs.body.items.map((r) => r.trigger)).toEqual(["schedule", "schedule", "schedule"]);
+    // Newest first in the pipeline's list, and in the tenant-wide one (written behind to D1).
+    expect(runs.body.items.map((r) => r.logical_date)).toEqual([...dates].reverse());
+    const tenantRuns = await owner.json<{ items: { logical_date: string | null }[] }>(
+      "GET",
+      `/api/tenants/${slug}/runs`,
+    );
+    expect(tenantRuns.body.items.map((r) => r.logical_date).sort()).toEqual(dates);
 
     const again = await backfill("missing");
     expect(again.status).toBe(200);

@@ -218,6 +218,8 @@ export const RunSummary = z.object({
   created_at: z.string(),
   started_at: z.string().nullable(),
   ended_at: z.string().nullable(),
+  /** The schedule's fire time for scheduled and backfilled runs; null for manual and webhook runs. */
+  logical_date: z.string().nullable(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 export const RunPage = z.object({ items: z.array(RunSummary), next_cursor: z.string().nullable() });
@@ -234,7 +236,6 @@ export const TaskInstanceView = z.object({
 });
 export const RunDetail = RunSummary.extend({
   params: z.record(z.string(), z.unknown()),
-  logical_date: z.string().nullable(),
   trigger_payload: z.unknown(),
   error: z.string().nullable(),
   tasks: z.array(TaskInstanceView),

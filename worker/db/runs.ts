@@ -8,7 +8,17 @@ export async function listTenantRuns(
 ) {
   let query = db
     .selectFrom("runs")
-    .select(["id", "pipeline_slug", "status", "trigger", "version", "created_at", "started_at", "ended_at"])
+    .select([
+      "id",
+      "pipeline_slug",
+      "status",
+      "trigger",
+      "version",
+      "created_at",
+      "started_at",
+      "ended_at",
+      "logical_date",
+    ])
     .where("tenant_id", "=", tenantId)
     .orderBy("created_at", "desc")
     .orderBy("id", "desc")

@@ -113,6 +113,8 @@ export interface RunsTable {
   started_at: string | null;
   ended_at: string | null;
   seq: number;
+  /** The schedule's fire time (ISO) of a scheduled or backfilled run; null otherwise. */
+  logical_date: string | null;
 }
 
 export interface Database {

@@ -33,6 +33,9 @@ const STEPS: readonly string[] = [
      run TEXT NOT NULL, source TEXT NOT NULL);`,
   // A result drops its dispatch's token by (run, key, dispatch): without this, a scan per result.
   `CREATE INDEX callbacks_by_dispatch ON callbacks (run, key, dispatch);`,
+  // Run lists show the logical date without parsing every run's state.
+  `ALTER TABLE runs ADD COLUMN logical_date TEXT;
+   UPDATE runs SET logical_date = json_extract(state, '$.logical_date');`,
 ];
 
 /** Applies the steps this object's storage has not seen yet, each in its own transaction. */

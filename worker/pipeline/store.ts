@@ -20,6 +20,7 @@ type RunRow = {
   created_at: number;
   started_at: number | null;
   ended_at: number | null;
+  logical_date: string | null;
 };
 
 export type StoredRun = { version: number; trigger: TriggerKind; seq: number; state: RunState };
@@ -97,8 +98,8 @@ export class Store {
     this.remember(run);
     const s = run.state;
     this.sql.exec(
-      `INSERT INTO runs (id, seq, status, version, trigger_kind, state, created_at, started_at, ended_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO runs (id, seq, status, version, trigger_kind, state, created_at, started_at, ended_at, logical_date)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       s.id,
       run.seq,
       s.status,
@@ -108,6 +109,7 @@ export class Store {
       s.created_at,
       s.started_at,
       s.ended_at,
+      s.logical_date,
     );
   }
 
@@ -271,7 +273,10 @@ function trustedState(value: unknown): RunState {
 }
 
 export function summaryOf(
-  row: Pick<RunRow, "id" | "status" | "trigger_kind" | "version" | "created_at" | "started_at" | "ended_at">,
+  row: Pick<
+    RunRow,
+    "id" | "status" | "trigger_kind" | "version" | "created_at" | "started_at" | "ended_at" | "logical_date"
+  >,
 ): RunSummary {
   return {
     id: row.id,
@@ -281,5 +286,6 @@ export function summaryOf(
     created_at: iso(row.created_at) ?? "",
     started_at: iso(row.started_at),
     ended_at: iso(row.ended_at),
+    logical_date: row.logical_date,
   };
 }

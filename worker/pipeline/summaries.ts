@@ -16,6 +16,7 @@ type Marked = {
   created_at: number;
   started_at: number | null;
   ended_at: number | null;
+  logical_date: string | null;
 };
 
 const BATCH = 50;
@@ -62,7 +63,8 @@ export class Summaries {
     if (!identity) return;
     const marked = this.sql
       .exec<Marked>(
-        `SELECT o.run, o.n, r.seq, r.status, r.trigger_kind, r.version, r.created_at, r.started_at, r.ended_at
+        `SELECT o.run, o.n, r.seq, r.status, r.trigger_kind, r.version, r.created_at, r.started_at, r.ended_at,
+           r.logical_date
          FROM summary_outbox o JOIN runs r ON r.id = o.run LIMIT 500`,
       )
       .toArray();
@@ -77,8 +79,8 @@ export class Summaries {
   private upsert(identity: PipelineIdentity, row: Marked): D1PreparedStatement {
     return this.db
       .prepare(
-        `INSERT INTO runs (id, tenant_id, pipeline_id, pipeline_slug, status, trigger, version, created_at, started_at, ended_at, seq)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO runs (id, tenant_id, pipeline_id, pipeline_slug, status, trigger, version, created_at, started_at, ended_at, seq, logical_date)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, started_at = excluded.started_at, ended_at = excluded.ended_at`,
       )
       .bind(
@@ -93,6 +95,7 @@ export class Summaries {
         iso(row.started_at),
         iso(row.ended_at),
         row.seq,
+        row.logical_date,
       );
   }
 }

@@ -28,6 +28,8 @@ export type RunSummary = {
   created_at: string;
   started_at: string | null;
   ended_at: string | null;
+  /** The schedule's fire time for scheduled and backfilled runs; null for manual and webhook runs. */
+  logical_date: string | null;
 };
 
 export type TaskView = {
@@ -43,8 +45,6 @@ export type TaskView = {
 
 export type RunDetail = RunSummary & {
   params: Record<string, unknown>;
-  /** The schedule's fire time for scheduled and backfilled runs; null for manual and webhook runs. */
-  logical_date: string | null;
   trigger_payload: unknown;
   error: string | null;
   tasks: TaskView[];

@@ -5,6 +5,7 @@
  */
 import jsonata from "jsonata";
 import { parseTemplate } from "../engine";
+import { readSimplePath } from "./paths";
 
 export type Scope = {
   params: Record<string, unknown>;
@@ -60,6 +61,9 @@ function giveBack(expr: string, compiled: Compiled): void {
 }
 
 export async function evaluate(expr: string, scope: Scope): Promise<unknown> {
+  const read = readSimplePath(expr, scope);
+  // A copy, as JSONata's result is one (plain()): the scope holds cached outputs nobody may change.
+  if (read) return typeof read.value === "object" ? plain(read.value) : read.value;
   const compiled = borrow(expr);
   try {
     return await evaluateWith(compiled, expr, scope);

@@ -156,10 +156,11 @@ export class Driver {
   }
 
   /**
-   * Once per object lifetime, before any new work (every entry that can dispatch calls it first): what was in flight when the previous instance died
-   * (a crash, a deploy, an eviction) is lost, and nothing else would answer it. Evaluations are asked
-   * again, and plugin calls sent but not yet answered are sent again as the same invocations (the
-   * planner's "redeliver"). Whichever answer arrives first counts.
+   * Once per object lifetime, before any new work (every entry that can dispatch calls it first):
+   * what was in flight when the previous instance died (a crash, a deploy, an eviction) is lost, and
+   * nothing else would answer it. Evaluations are asked again, and plugin calls sent but not yet
+   * answered are sent again as the same invocations (the planner's "redeliver"). Whichever answer
+   * arrives first counts.
    */
   recover(): void {
     if (this.recovered) return;

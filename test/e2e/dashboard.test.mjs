@@ -114,6 +114,25 @@ test("a scheduled pipeline shows its next runs; malformed YAML is refused on sav
   assert.equal(await page.locator('[data-testid="spec-editor-gutter"] .ln.error').count(), 1);
   await waitForText(page.getByTestId("pipeline-version"), /^v1$/);
   await screenshot(page, "malformed-yaml");
+
+  // A backfill's runs are listed with their logical dates (two weekday fires at 09:00 Berlin).
+  const status = await page.evaluate(async () => {
+    const response = await fetch("/api/tenants/dana-labs/pipelines/nightly-report/backfill", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        from: "2026-11-02T00:00:00Z",
+        to: "2026-11-04T00:00:00Z",
+        reprocess: "missing",
+      }),
+    });
+    return response.status;
+  });
+  assert.equal(status, 201);
+  await page.goto("/t/dana-labs/pipelines/nightly-report?tab=runs");
+  await waitForText(page.getByTestId("run-row-logical-date").first(), /2026/);
+  assert.equal(await page.getByTestId("run-row-logical-date").count(), 2);
+  await screenshot(page, "backfilled-runs");
 });
 
 test("deleting a pipeline asks first and removes it from the list", async () => {

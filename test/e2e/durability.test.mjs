@@ -19,12 +19,12 @@ const ITEMS = [1, 2, 3];
 const WATCHDOG_MS = 10_000;
 /**
  * Two pipelines crash together. `survivor` gives its tasks a timeout well above the watchdog's delay,
- * so recovery, not a timeout, decides how its runs end. `defaults` keeps the core operators' default
- * timeout (10 s, worker/pipeline/plans.ts), which equals WATCHDOG_MS: its lost calls come due for
- * recovery and for their timeout in the same alarm, and recovery wins (a redelivery's deadline starts over).
+ * so recovery, not a timeout, decides how its runs end. `tight` gives them exactly WATCHDOG_MS: its
+ * lost calls come due for recovery and for their timeout in the same alarm, and recovery wins (a
+ * redelivery's deadline starts over).
  * @type {Record<string, { timeout: string | undefined, runs: number }>}
  */
-const PIPELINES = { survivor: { timeout: "30s", runs: 3 }, defaults: { timeout: undefined, runs: 1 } };
+const PIPELINES = { survivor: { timeout: "30s", runs: 3 }, tight: { timeout: "10s", runs: 1 } };
 
 /**
  * a → b (slow) ─┐
@@ -265,8 +265,8 @@ test("runs with plugin calls in flight survive a SIGKILL of the runtime", (t) =>
   assertSurvived("survivor", t);
 });
 
-test("runs with the core operators' default timeout survive it too", (t) => {
-  assertSurvived("defaults", t);
+test("runs whose task timeout equals the watchdog's delay survive it too", (t) => {
+  assertSurvived("tight", t);
 });
 
 test("no call is sent twice while the product is alive", () => {

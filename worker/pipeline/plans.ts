@@ -3,10 +3,17 @@ import { compilePlan, type PipelineSpec, parseUses, type RunPlan, type Task } fr
 import type { Store } from "./store";
 
 /**
- * Core operators' defaults from the core plugin's manifest (all declare `timeout: "10s"`; transform
- * declares `context: true`). Installed plugins' manifests replace this with the marketplace.
+ * The core operators' manifest entries the engine needs before the marketplace serves manifests to
+ * the DO: each operator's declared timeout (the attempt's deadline unless the task sets its own) and
+ * which operators declare `context: true`. A workerd test compares this with the live manifest.
  */
-const CORE_TIMEOUT_MS = 10_000;
+export const CORE_OPERATOR_TIMEOUTS_MS: Readonly<Record<string, number>> = {
+  http: 60_000,
+  transform: 10_000,
+  noop: 10_000,
+  sleep: 10_000,
+  fail: 10_000,
+};
 export const CONTEXT_OPERATORS: ReadonlySet<string> = new Set(["core/transform"]);
 
 type Compiled = { spec: PipelineSpec; plan: RunPlan; tasks: Map<string, Task> };
@@ -14,7 +21,9 @@ type Compiled = { spec: PipelineSpec; plan: RunPlan; tasks: Map<string, Task> };
 function compile(spec: PipelineSpec): Compiled {
   const operatorTimeoutsMs: Record<string, number> = {};
   for (const task of spec.tasks) {
-    if (parseUses(task.uses)?.plugin === "core") operatorTimeoutsMs[task.id] = CORE_TIMEOUT_MS;
+    const uses = parseUses(task.uses);
+    const timeout = uses?.plugin === "core" ? CORE_OPERATOR_TIMEOUTS_MS[uses.operator] : undefined;
+    if (timeout !== undefined) operatorTimeoutsMs[task.id] = timeout;
   }
   const plan = compilePlan(spec, { operatorTimeoutsMs });
   return { spec, plan, tasks: new Map(spec.tasks.map((t) => [t.id, t])) };

@@ -2,12 +2,14 @@
 import { Validator } from "@cfworker/json-schema";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
+import { quotasOf } from "../config";
 import { auditEntry } from "../db/audit";
 import { batch, db } from "../db/client";
+import { runUsage } from "../db/runs";
 import type { PipelineSpec } from "../engine";
 import { pipelineStub } from "../pipeline/address";
 import type { Changed } from "../pipeline/types";
-import { type FieldError, problems } from "../problem";
+import { type FieldError, type ProblemError, problems } from "../problem";
 import type { TenantScope } from "./access";
 import { loadPipeline } from "./pipelines";
 
@@ -63,4 +65,35 @@ export async function audit(c: Context<AppEnv>, scope: TenantScope, action: stri
   const d = db(c.env.DB);
   const event = { tenantId: scope.tenant.id, actor: scope.actor, action, target, ip: scope.ip };
   await batch(c.env.DB, [auditEntry(d, event, new Date())]);
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** A full tenant's concurrent runs free up as runs finish: ask again soon. */
+const ACTIVE_RETRY_SECONDS = 30;
+
+/**
+ * The tenant's run quotas (DESIGN.md §6): runs per rolling 24 hours, and runs queued or running at
+ * once. Counted from the D1 summaries the PipelineDOs write behind, so a burst can overshoot by the
+ * runs of the last moment. Returns the 429 to answer (with when to try again), or null; it does not
+ * throw, so callers can run it beside their own lookups and decide which answer comes first.
+ */
+export async function runQuotaProblem(c: Context<AppEnv>, scope: TenantScope): Promise<ProblemError | null> {
+  const quotas = quotasOf(c.env);
+  const now = Date.now();
+  const usage = await runUsage(db(c.env.DB), scope.tenant.id, new Date(now - DAY_MS).toISOString());
+  const plan = scope.tenant.plan;
+  if (usage.recent >= quotas.runs_per_day) {
+    const frees = usage.oldest ? Date.parse(usage.oldest) + DAY_MS : now + DAY_MS;
+    return problems.quotaExceeded(
+      `The ${plan} plan allows ${quotas.runs_per_day} runs in 24 hours; the next one can start when the oldest of them is a day old.`,
+      Math.max(1, Math.ceil((frees - now) / 1000)),
+    );
+  }
+  if (usage.active >= quotas.concurrent_runs) {
+    return problems.quotaExceeded(
+      `The ${plan} plan allows ${quotas.concurrent_runs} queued or running runs at once; wait for some to finish.`,
+      ACTIVE_RETRY_SECONDS,
+    );
+  }
+  return null;
 }

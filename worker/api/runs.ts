@@ -22,7 +22,7 @@ import { pipelineStub } from "../pipeline/address";
 import { problems } from "../problem";
 import { authorize } from "./access";
 import { errorResponses, json, jsonBody, newApi } from "./openapi";
-import { audit, changed, pipelineObject, resolveParams } from "./run-support";
+import { audit, changed, pipelineObject, resolveParams, runQuotaProblem } from "./run-support";
 
 const PipelineParams = z.object({ t: z.string(), p: z.string() });
 const RunParams = PipelineParams.extend({ r: z.string().max(100) });
@@ -46,8 +46,11 @@ export const runsApi = newApi()
     async (c) => {
       const { t, p } = c.req.valid("param");
       const scope = await authorize(c, t, "editor");
-      // One query for the pipeline and its latest spec: this is the start of every run's latency.
-      const pipeline = await findPipelineWithSpec(db(c.env.DB), scope.tenant.id, p);
+      // One query for the pipeline and its latest spec, beside the quota's: this is every run's latency.
+      const [pipeline, overQuota] = await Promise.all([
+        findPipelineWithSpec(db(c.env.DB), scope.tenant.id, p),
+        runQuotaProblem(c, scope),
+      ]);
       if (!pipeline) throw problems.notFound("pipeline");
       // A paused pipeline starts no runs, by hand either (409; webhooks answer 410 Gone).
       if (pipeline.paused === 1)
@@ -55,6 +58,7 @@ export const runsApi = newApi()
       const stub = pipelineStub(c.env, scope.tenant.id, pipeline.id);
       const spec = JSON.parse(pipeline.spec) as PipelineSpec;
       const params = resolveParams(spec, c.req.valid("json").params ?? {});
+      if (overQuota) throw overQuota;
       const created = await stub.createRun({
         tenant_id: scope.tenant.id,
         tenant_slug: scope.tenant.slug,

@@ -1,4 +1,5 @@
 /** Run summaries written behind by the PipelineDOs (see worker/pipeline/summaries.ts). */
+import { sql } from "kysely";
 import type { Db } from "./client";
 
 export async function listTenantRuns(
@@ -56,4 +57,26 @@ export async function lastRuns(db: Db, pipelineIds: readonly string[]) {
     )
     .execute();
   return new Map(rows.map((r) => [r.pipeline_id, { id: r.id, status: r.status, created_at: r.created_at }]));
+}
+
+/**
+ * What the run quotas count, from the write-behind summaries (so runs started in the last moment may
+ * not be counted yet): runs created since `since`, the oldest of them, and runs queued or running.
+ */
+export async function runUsage(db: Db, tenantId: string, since: string) {
+  const [recent, active] = await Promise.all([
+    db
+      .selectFrom("runs")
+      .select([sql<number>`COUNT(*)`.as("n"), sql<string | null>`MIN(created_at)`.as("oldest")])
+      .where("tenant_id", "=", tenantId)
+      .where("created_at", ">=", since)
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom("runs")
+      .select(sql<number>`COUNT(*)`.as("n"))
+      .where("tenant_id", "=", tenantId)
+      .where("status", "in", ["queued", "running"])
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { recent: recent.n, oldest: recent.oldest, active: active.n };
 }

@@ -1,0 +1,106 @@
+/**
+ * Run quotas: runs per rolling 24 hours and runs queued or running at once answer 429 with
+ * Retry-After, and start nothing. The Worker is called with lowered quota vars; usage is seeded in
+ * the D1 summaries the quotas count.
+ */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import worker from "../../worker/index";
+import { ORIGIN } from "./helpers";
+import { withPipeline } from "./runs-helpers";
+
+const spec = { name: "Quota", tasks: [{ id: "a", uses: "core/noop@^1", with: { value: 1 } }] };
+
+/** POST …/runs through the Worker with these quota vars. */
+async function startWith(quotas: Partial<Env>, cookie: string, base: string) {
+  const ctx = createExecutionContext();
+  const request = new Request(`${ORIGIN}${base}/runs`, {
+    method: "POST",
+    headers: { cookie, origin: ORIGIN, "content-type": "application/json" },
+    body: "{}",
+  });
+  const response = await worker.fetch(request, { ...env, ...quotas }, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/** Summaries as the PipelineDOs write them behind. */
+async function seedRuns(slug: string, rows: { status: string; created_at: string }[]) {
+  const tenant = await env.DB.prepare("SELECT id FROM tenants WHERE slug = ?")
+    .bind(slug)
+    .first<{ id: string }>();
+  await env.DB.batch(
+    rows.map((row, i) =>
+      env.DB.prepare(
+        `INSERT INTO runs (id, tenant_id, pipeline_id, pipeline_slug, status, trigger, version, created_at, seq)
+         VALUES (?, ?, 'pip_seeded', 'seeded', ?, 'manual', 1, ?, ?)`,
+      ).bind(`run_seed_${slug}_${i}`, tenant?.id, row.status, row.created_at, i + 1),
+    ),
+  );
+}
+
+const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+const HOUR = 3_600_000;
+
+describe("run quotas", () => {
+  it("refuses a run over the runs-per-day quota, saying when the window frees a place", async () => {
+    const { owner, slug, base, stub } = await withPipeline(spec);
+    await seedRuns(slug, [
+      { status: "success", created_at: ago(23 * HOUR) },
+      { status: "success", created_at: ago(HOUR) },
+      { status: "success", created_at: ago(25 * HOUR) }, // outside the window
+    ]);
+    const refused = await startWith({ QUOTA_RUNS_PER_DAY: "2" }, owner.cookie ?? "", base);
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    // The oldest run in the window turns a day old in about an hour.
+    expect(retryAfter).toBeGreaterThan(HOUR / 1000 - 120);
+    expect(retryAfter).toBeLessThanOrEqual(HOUR / 1000);
+    expect(await refused.json()).toMatchObject({
+      status: 429,
+      detail: expect.stringContaining("2 runs in 24 hours"),
+    });
+    expect((await stub.listRuns({ limit: 10 })).items).toEqual([]);
+
+    const allowed = await startWith({ QUOTA_RUNS_PER_DAY: "3" }, owner.cookie ?? "", base);
+    expect(allowed.status).toBe(201);
+  });
+
+  it("refuses a run over the concurrent-runs quota; finished runs do not count", async () => {
+    const { owner, slug, base, stub } = await withPipeline(spec);
+    await seedRuns(slug, [
+      { status: "running", created_at: ago(HOUR) },
+      { status: "queued", created_at: ago(HOUR) },
+      { status: "failed", created_at: ago(HOUR) },
+    ]);
+    const refused = await startWith({ QUOTA_CONCURRENT_RUNS: "2" }, owner.cookie ?? "", base);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("30");
+    expect((await stub.listRuns({ limit: 10 })).items).toEqual([]);
+    expect((await startWith({ QUOTA_CONCURRENT_RUNS: "3" }, owner.cookie ?? "", base)).status).toBe(201);
+  });
+
+  it("still answers 404 for an unknown pipeline and 422 for bad params before the quota", async () => {
+    const { owner, slug, base } = await withPipeline({
+      ...spec,
+      params: { n: { type: "integer" } },
+    });
+    await seedRuns(slug, [{ status: "running", created_at: ago(HOUR) }]);
+    const quotas = { QUOTA_CONCURRENT_RUNS: "1" };
+    const missing = await startWith(quotas, owner.cookie ?? "", `/api/tenants/${slug}/pipelines/nope`);
+    expect(missing.status).toBe(404);
+    const ctx = createExecutionContext();
+    const bad = await worker.fetch(
+      new Request(`${ORIGIN}${base}/runs`, {
+        method: "POST",
+        headers: { cookie: owner.cookie ?? "", origin: ORIGIN, "content-type": "application/json" },
+        body: JSON.stringify({ params: { n: "x" } }),
+      }),
+      { ...env, ...quotas },
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(bad.status).toBe(422);
+  });
+});

@@ -74,6 +74,8 @@ describe("run quotas", () => {
       { status: "queued", created_at: ago(HOUR) },
       { status: "failed", created_at: ago(HOUR) },
     ]);
+    const tenant = await owner.json<{ usage: Record<string, number> }>("GET", `/api/tenants/${slug}`);
+    expect(tenant.body.usage).toMatchObject({ runs_today: 3, active_runs: 2 });
     const refused = await startWith({ QUOTA_CONCURRENT_RUNS: "2" }, owner.cookie ?? "", base);
     expect(refused.status).toBe(429);
     expect(refused.headers.get("retry-after")).toBe("30");

@@ -5,7 +5,7 @@ import type { AppEnv } from "../app-env";
 import { quotasOf } from "../config";
 import { auditEntry } from "../db/audit";
 import { batch, db } from "../db/client";
-import { runUsage } from "../db/runs";
+import { RUN_WINDOW_MS, runUsage } from "../db/runs";
 import type { PipelineSpec } from "../engine";
 import { pipelineStub } from "../pipeline/address";
 import type { Changed } from "../pipeline/types";
@@ -67,7 +67,6 @@ export async function audit(c: Context<AppEnv>, scope: TenantScope, action: stri
   await batch(c.env.DB, [auditEntry(d, event, new Date())]);
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** A full tenant's concurrent runs free up as runs finish: ask again soon. */
 const ACTIVE_RETRY_SECONDS = 30;
 
@@ -80,10 +79,10 @@ const ACTIVE_RETRY_SECONDS = 30;
 export async function runQuotaProblem(c: Context<AppEnv>, scope: TenantScope): Promise<ProblemError | null> {
   const quotas = quotasOf(c.env);
   const now = Date.now();
-  const usage = await runUsage(db(c.env.DB), scope.tenant.id, new Date(now - DAY_MS).toISOString());
+  const usage = await runUsage(db(c.env.DB), scope.tenant.id, now);
   const plan = scope.tenant.plan;
   if (usage.recent >= quotas.runs_per_day) {
-    const frees = usage.oldest ? Date.parse(usage.oldest) + DAY_MS : now + DAY_MS;
+    const frees = (usage.oldest ? Date.parse(usage.oldest) : now) + RUN_WINDOW_MS;
     return problems.quotaExceeded(
       `The ${plan} plan allows ${quotas.runs_per_day} runs in 24 hours; the next one can start when the oldest of them is a day old.`,
       Math.max(1, Math.ceil((frees - now) / 1000)),

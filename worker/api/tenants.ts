@@ -5,6 +5,7 @@ import { newWrappedDataKey } from "../crypto/envelope";
 import { newId } from "../crypto/random";
 import { auditEntry } from "../db/audit";
 import { batch, db } from "../db/client";
+import { runUsage } from "../db/runs";
 import { problems } from "../problem";
 import { authorize, clientIp, requireUser } from "./access";
 import { errorResponses, json, jsonBody, newApi } from "./openapi";
@@ -68,7 +69,7 @@ export const tenantsApi = newApi()
     async (c) => {
       const scope = await authorize(c, c.req.valid("param").t, "viewer");
       const d = db(c.env.DB);
-      const [pipelines, members] = await Promise.all([
+      const [pipelines, members, runs] = await Promise.all([
         d
           .selectFrom("pipelines")
           .select((eb) => eb.fn.countAll<number>().as("n"))
@@ -79,6 +80,7 @@ export const tenantsApi = newApi()
           .select((eb) => eb.fn.countAll<number>().as("n"))
           .where("tenant_id", "=", scope.tenant.id)
           .executeTakeFirstOrThrow(),
+        runUsage(d, scope.tenant.id, Date.now()),
       ]);
       const { slug, name, plan } = scope.tenant;
       return c.json(
@@ -88,7 +90,12 @@ export const tenantsApi = newApi()
           plan,
           role: scope.role,
           quotas: quotasOf(c.env),
-          usage: { pipelines: pipelines.n, members: members.n },
+          usage: {
+            pipelines: pipelines.n,
+            members: members.n,
+            runs_today: runs.recent,
+            active_runs: runs.active,
+          },
         },
         200,
       );

@@ -60,7 +60,13 @@ export const TenantDetail = z.object({
   plan: z.string(),
   role: Role,
   quotas: Quotas,
-  usage: z.object({ pipelines: z.number().int(), members: z.number().int() }),
+  usage: z.object({
+    pipelines: z.number().int(),
+    members: z.number().int(),
+    /** Runs started in the last 24 hours and runs queued or running now (from the run summaries). */
+    runs_today: z.number().int(),
+    active_runs: z.number().int(),
+  }),
 });
 export type TenantDetail = z.infer<typeof TenantDetail>;
 

@@ -59,11 +59,16 @@ export async function lastRuns(db: Db, pipelineIds: readonly string[]) {
   return new Map(rows.map((r) => [r.pipeline_id, { id: r.id, status: r.status, created_at: r.created_at }]));
 }
 
+/** The runs-per-day quota's window: a rolling 24 hours. */
+export const RUN_WINDOW_MS = 24 * 60 * 60 * 1000;
+
 /**
  * What the run quotas count, from the write-behind summaries (so runs started in the last moment may
- * not be counted yet): runs created since `since`, the oldest of them, and runs queued or running.
+ * not be counted yet): runs created in the window before `now`, the oldest of them, and runs queued or
+ * running.
  */
-export async function runUsage(db: Db, tenantId: string, since: string) {
+export async function runUsage(db: Db, tenantId: string, now: number) {
+  const since = new Date(now - RUN_WINDOW_MS).toISOString();
   const [recent, active] = await Promise.all([
     db
       .selectFrom("runs")

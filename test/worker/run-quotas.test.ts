@@ -13,12 +13,12 @@ import { withPipeline } from "./runs-helpers";
 const spec = { name: "Quota", tasks: [{ id: "a", uses: "core/noop@^1", with: { value: 1 } }] };
 
 /** POST …/runs through the Worker with these quota vars. */
-async function startWith(quotas: Partial<Env>, cookie: string, base: string) {
+async function startWith(quotas: Partial<Env>, cookie: string, base: string, body: object = {}) {
   const ctx = createExecutionContext();
   const request = new Request(`${ORIGIN}${base}/runs`, {
     method: "POST",
     headers: { cookie, origin: ORIGIN, "content-type": "application/json" },
-    body: "{}",
+    body: JSON.stringify(body),
   });
   const response = await worker.fetch(request, { ...env, ...quotas }, ctx);
   await waitOnExecutionContext(ctx);
@@ -92,17 +92,7 @@ describe("run quotas", () => {
     const quotas = { QUOTA_CONCURRENT_RUNS: "1" };
     const missing = await startWith(quotas, owner.cookie ?? "", `/api/tenants/${slug}/pipelines/nope`);
     expect(missing.status).toBe(404);
-    const ctx = createExecutionContext();
-    const bad = await worker.fetch(
-      new Request(`${ORIGIN}${base}/runs`, {
-        method: "POST",
-        headers: { cookie: owner.cookie ?? "", origin: ORIGIN, "content-type": "application/json" },
-        body: JSON.stringify({ params: { n: "x" } }),
-      }),
-      { ...env, ...quotas },
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
+    const bad = await startWith(quotas, owner.cookie ?? "", base, { params: { n: "x" } });
     expect(bad.status).toBe(422);
   });
 });

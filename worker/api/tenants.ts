@@ -5,6 +5,7 @@ import { newWrappedDataKey } from "../crypto/envelope";
 import { newId } from "../crypto/random";
 import { auditEntry } from "../db/audit";
 import { batch, db } from "../db/client";
+import { countPipelines } from "../db/pipelines";
 import { runUsage } from "../db/runs";
 import { problems } from "../problem";
 import { authorize, clientIp, requireUser } from "./access";
@@ -70,11 +71,7 @@ export const tenantsApi = newApi()
       const scope = await authorize(c, c.req.valid("param").t, "viewer");
       const d = db(c.env.DB);
       const [pipelines, members, runs] = await Promise.all([
-        d
-          .selectFrom("pipelines")
-          .select((eb) => eb.fn.countAll<number>().as("n"))
-          .where("tenant_id", "=", scope.tenant.id)
-          .executeTakeFirstOrThrow(),
+        countPipelines(d, scope.tenant.id),
         d
           .selectFrom("memberships")
           .select((eb) => eb.fn.countAll<number>().as("n"))
@@ -91,7 +88,7 @@ export const tenantsApi = newApi()
           role: scope.role,
           quotas: quotasOf(c.env),
           usage: {
-            pipelines: pipelines.n,
+            pipelines,
             members: members.n,
             runs_today: runs.recent,
             active_runs: runs.active,

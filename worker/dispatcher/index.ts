@@ -26,42 +26,56 @@ export class Dispatcher extends WorkerEntrypoint<Env> {
   }
 }
 
-/** Runs every call at once (≤ 6), reporting outcomes as they arrive, coalesced while a report is out. */
+/**
+ * A report is a call into the object, which costs about as much as a plugin call: outcomes are
+ * reported together once every call of the batch has settled, or REPORT_WINDOW_MS after the first
+ * unreported outcome when others are still running, so a slow call does not hold a fast one back.
+ */
+export const REPORT_WINDOW_MS = 3;
+
+/** Runs every call at once (≤ 6), reporting outcomes in as few reports as the window allows. */
 export async function performBatch(env: Env, object: string, calls: PreparedCall[]): Promise<void> {
   const stub = env.PIPELINE.get(env.PIPELINE.idFromString(object));
   const transport = serviceTransport("core", env.PLUGIN_CORE);
   let inFlight = 0;
   let peak = 0;
   let buffered: DispatchReport["results"] = [];
-  let reporting: Promise<void> | null = null;
-  const flush = async (): Promise<void> => {
-    while (buffered.length > 0) {
-      const results = buffered;
-      buffered = [];
-      try {
-        await stub.reportResults({ results, peak_in_flight: peak });
-      } catch (error) {
-        // The object's recovery (or the task's timeout) sends these again; nothing else can be done here.
-        console.error("dispatcher could not report", object, results.length, error);
-      }
-    }
-    reporting = null;
+  let window: ReturnType<typeof setTimeout> | null = null;
+  const reports: Promise<void>[] = [];
+  const flush = () => {
+    if (window !== null) clearTimeout(window);
+    window = null;
+    if (buffered.length === 0) return;
+    const results = buffered;
+    buffered = [];
+    reports.push(
+      stub.reportResults({ results, peak_in_flight: peak }).then(
+        () => {},
+        (error: unknown) => {
+          // The object's recovery (or the task's timeout) sends these again; nothing else can be done here.
+          console.error("dispatcher could not report", object, results.length, error);
+        },
+      ),
+    );
   };
   const settle = (token: string, outcome: Outcome) => {
     buffered.push({ token, outcome });
-    reporting ??= flush();
+    if (inFlight === 0) flush();
+    else window ??= setTimeout(flush, REPORT_WINDOW_MS);
   };
   await Promise.all(
     calls.map(async ({ token, operator, invocation }) => {
       inFlight++;
       peak = Math.max(peak, inFlight);
+      let outcome: Outcome;
       try {
-        settle(token, await invokeOperator(transport, operator, invocation, { signingKey: env.SIGNING_KEY }));
+        outcome = await invokeOperator(transport, operator, invocation, { signingKey: env.SIGNING_KEY });
       } finally {
         inFlight--;
       }
+      settle(token, outcome);
     }),
   );
-  // `reporting` is reassigned by flush(); read it after the calls settled.
-  await (reporting as Promise<void> | null);
+  flush();
+  await Promise.all(reports);
 }

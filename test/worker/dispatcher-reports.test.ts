@@ -1,0 +1,94 @@
+/**
+ * How a Dispatcher invocation reports its batch back to the object: a report is a call into the
+ * PipelineDO, so outcomes that finish together go in one report, and a slow call does not hold the
+ * fast ones back for longer than the report window.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { DispatchReport, PreparedCall } from "../../worker/dispatcher/batch";
+import { performBatch } from "../../worker/dispatcher/index";
+import type { Invocation } from "../../worker/runner/invoke";
+
+const OBJECT = "a".repeat(64);
+
+function call(i: number, delayMs: number): PreparedCall {
+  const invocation: Invocation = {
+    invocation_id: `run_1.${i}`,
+    idempotency_key: `run_1/each[${i}]/0`,
+    attempt: 1,
+    tenant: "acme",
+    pipeline: "fan",
+    run: "run_1",
+    task: "each",
+    map_index: i,
+    logical_date: null,
+    input: { delay_ms: delayMs },
+    connection: null,
+    callback_url: "https://updraft.test/api/callbacks/unused",
+    deadline: new Date(Date.now() + 60_000).toISOString(),
+    task_started_at: new Date().toISOString(),
+  };
+  return { token: `token-${i}`, operator: "noop", invocation };
+}
+
+/** A plugin that answers each call after the delay its input names, and an object that records reports. */
+function fakeEnv() {
+  const reports: { at: number; tokens: string[] }[] = [];
+  const started = Date.now();
+  const plugin = {
+    async fetch(_url: string, init: RequestInit) {
+      const { input, map_index } = JSON.parse(String(init.body)) as Invocation;
+      await new Promise((resolve) => setTimeout(resolve, Number(input.delay_ms)));
+      return Response.json({ status: "success", output: { i: map_index } });
+    },
+  };
+  const object = {
+    async reportResults(report: DispatchReport) {
+      reports.push({ at: Date.now() - started, tokens: report.results.map((r) => r.token) });
+      return { delivered: report.results.length };
+    },
+  };
+  const fake = {
+    ...env,
+    PLUGIN_CORE: plugin,
+    PIPELINE: { idFromString: (id: string) => id, get: () => object },
+  } as unknown as Env;
+  return { fake, reports };
+}
+
+describe("Dispatcher reports", () => {
+  it("reports a batch whose calls finish together in one call to the object", async () => {
+    const { fake, reports } = fakeEnv();
+    await performBatch(
+      fake,
+      OBJECT,
+      Array.from({ length: 6 }, (_, i) => call(i, 5)),
+    );
+    expect(reports).toHaveLength(1);
+    expect(reports[0]?.tokens.sort()).toEqual(Array.from({ length: 6 }, (_, i) => `token-${i}`).sort());
+  });
+
+  it("does not hold fast outcomes back for a slow call of the same batch", async () => {
+    const { fake, reports } = fakeEnv();
+    const calls = [...Array.from({ length: 5 }, (_, i) => call(i, 5)), call(5, 400)];
+    await performBatch(fake, OBJECT, calls);
+    expect(reports.map((r) => r.tokens.length)).toEqual([5, 1]);
+    expect(reports[1]?.tokens).toEqual(["token-5"]);
+    // The fast ones were reported well before the slow call ended.
+    expect(reports[0]?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(reports[1]?.at ?? 0);
+    expect(reports[1]?.at ?? 0).toBeGreaterThanOrEqual(400);
+    expect(reports[0]?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(300);
+  });
+
+  it("still ends when the object cannot be reached; the outcomes are left to recovery", async () => {
+    const { fake } = fakeEnv();
+    const failing = {
+      ...fake,
+      PIPELINE: {
+        idFromString: (id: string) => id,
+        get: () => ({ reportResults: () => Promise.reject(new Error("object gone")) }),
+      },
+    } as unknown as Env;
+    await expect(performBatch(failing, OBJECT, [call(0, 1), call(1, 1)])).resolves.toBeUndefined();
+  });
+});

@@ -72,6 +72,14 @@ describe("core/http against a local target (private network allowed)", () => {
     expect(String(answer.body.error)).toContain("larger than");
   });
 
+  it("fails without retry when a chunked or compressed response grows past 1 MiB", async () => {
+    for (const path of ["/big-chunked", "/big-gzip"]) {
+      const answer = await invoke("http", { url: target(path) });
+      expect(answer.body, path).toMatchObject({ status: "failure", retryable: false });
+      expect(String(answer.body.error), path).toContain("larger than");
+    }
+  });
+
   it("retries a timeout", async () => {
     const answer = await invoke("http", { url: target("/slow?ms=3000"), timeout: "200ms" });
     expect(answer.body).toMatchObject({ status: "failure", retryable: true });

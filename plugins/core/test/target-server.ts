@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
 import type { TestProject } from "vitest/node";
 
 declare module "vitest" {
@@ -46,6 +47,23 @@ async function answer(request: IncomingMessage, response: ServerResponse): Promi
       response.writeHead(200, { "content-type": "text/plain" });
       response.end("x".repeat(2 * 1024 * 1024));
       return;
+    case "/big-chunked":
+      // No content-length: the body arrives chunked and is only known to be too big while reading.
+      response.writeHead(200, { "content-type": "text/plain" });
+      response.write("x".repeat(1024 * 1024));
+      response.end("x".repeat(1024 * 1024));
+      return;
+    case "/big-gzip": {
+      // A small declared length whose decoded body is 2 MiB.
+      const packed = gzipSync("x".repeat(2 * 1024 * 1024));
+      response.writeHead(200, {
+        "content-type": "text/plain",
+        "content-encoding": "gzip",
+        "content-length": String(packed.length),
+      });
+      response.end(packed);
+      return;
+    }
     case "/redirect":
       response.writeHead(Number(param("code") ?? "302"), { location: param("to") ?? "/echo" });
       response.end();

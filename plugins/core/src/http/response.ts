@@ -13,6 +13,11 @@ export async function readCapped(response: Response): Promise<Uint8Array> {
     if (declared > MAX_RESPONSE_BYTES) throw tooLarge();
     return new Uint8Array();
   }
+  // A declared length of an unencoded body is the most it can hold (HTTP framing): read it in one go.
+  // A compressed one is decoded on the way in and may grow past its length, so it is read in chunks.
+  const encoding = response.headers.get("content-encoding");
+  if (response.headers.has("content-length") && (encoding === null || encoding === "identity"))
+    return new Uint8Array(await response.arrayBuffer());
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -4,7 +4,7 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
-import { actorName, type Principal } from "../auth/principal";
+import { actorName, type Principal, type TokenTenant } from "../auth/principal";
 import { atLeast } from "../auth/roles";
 import type { Role } from "../contracts/api";
 import { db } from "../db/client";
@@ -37,20 +37,17 @@ export function clientIp(c: Context<AppEnv>): string | null {
 
 export async function authorize(c: Context<AppEnv>, slug: string, minimum: Role): Promise<TenantScope> {
   const principal = requirePrincipal(c);
-  const base = db(c.env.DB)
-    .selectFrom("tenants")
-    .select(["tenants.id", "tenants.slug", "tenants.name", "tenants.plan", "tenants.data_key"])
-    .where("tenants.slug", "=", slug);
-  let found:
-    | { id: string; slug: string; name: string; plan: string; data_key: string; role: Role }
-    | undefined;
+  let found: (TokenTenant & { role: Role }) | undefined;
   if (principal.kind === "token") {
-    const row = await base.where("tenants.id", "=", principal.token.tenantId).executeTakeFirst();
-    found = row && { ...row, role: principal.token.role };
+    // A token reaches its own tenant only; its tenant was read with it.
+    if (principal.tenant.slug === slug) found = { ...principal.tenant, role: principal.token.role };
   } else {
-    found = await base
+    found = await db(c.env.DB)
+      .selectFrom("tenants")
       .innerJoin("memberships", "memberships.tenant_id", "tenants.id")
+      .select(["tenants.id", "tenants.slug", "tenants.name", "tenants.plan", "tenants.data_key"])
       .select("memberships.role")
+      .where("tenants.slug", "=", slug)
       .where("memberships.user_id", "=", principal.user.id)
       .executeTakeFirst();
   }

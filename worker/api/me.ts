@@ -16,11 +16,7 @@ export const meApi = newApi().openapi(
     const principal = requirePrincipal(c);
     const d = db(c.env.DB);
     if (principal.kind === "token") {
-      const tenant = await d
-        .selectFrom("tenants")
-        .select(["slug", "name"])
-        .where("id", "=", principal.token.tenantId)
-        .executeTakeFirstOrThrow();
+      const tenant = { slug: principal.tenant.slug, name: principal.tenant.name };
       const { id, name, role } = principal.token;
       return c.json(
         { user: null, token: { id, name, role, tenant: tenant.slug }, tenants: [{ ...tenant, role }] },

@@ -13,9 +13,14 @@ import { withPipeline } from "./runs-helpers";
 const spec = { name: "Quota", tasks: [{ id: "a", uses: "core/noop@^1", with: { value: 1 } }] };
 
 /** POST …/runs through the Worker with these quota vars. */
-async function startWith(quotas: Partial<Env>, cookie: string, base: string, body: object = {}) {
+function startWith(quotas: Partial<Env>, cookie: string, base: string, body: object = {}) {
+  return postWith(quotas, cookie, `${base}/runs`, body);
+}
+
+/** A POST through the Worker with these quota vars. */
+async function postWith(quotas: Partial<Env>, cookie: string, path: string, body: object) {
   const ctx = createExecutionContext();
-  const request = new Request(`${ORIGIN}${base}/runs`, {
+  const request = new Request(`${ORIGIN}${path}`, {
     method: "POST",
     headers: { cookie, origin: ORIGIN, "content-type": "application/json" },
     body: JSON.stringify(body),
@@ -81,6 +86,35 @@ describe("run quotas", () => {
     expect(refused.headers.get("retry-after")).toBe("30");
     expect((await stub.listRuns({ limit: 10 })).items).toEqual([]);
     expect((await startWith({ QUOTA_CONCURRENT_RUNS: "3" }, owner.cookie ?? "", base)).status).toBe(201);
+  });
+
+  it("refuses a backfill whose runs do not all fit in the day's quota, and creates none of them", async () => {
+    const { owner, slug, base, stub } = await withPipeline({
+      name: "Daily",
+      schedule: { cron: "0 0 * * *", timezone: "UTC", catchup: false },
+      tasks: [{ id: "a", uses: "core/noop@^1", with: { value: 1 } }],
+    });
+    await seedRuns(slug, [{ status: "success", created_at: ago(HOUR) }]);
+    const range = { from: "2026-01-01T00:00:00Z", to: "2026-01-04T00:00:00Z", reprocess: "missing" };
+    const cookie = owner.cookie ?? "";
+    // Three dates, two runs left of three.
+    const refused = await postWith({ QUOTA_RUNS_PER_DAY: "3" }, cookie, `${base}/backfill`, range);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await refused.json()).toMatchObject({
+      detail: expect.stringContaining("would create 3 runs, and 2 of"),
+    });
+    expect((await stub.scheduleState()).runs).toEqual([]);
+    expect((await stub.listRuns({ limit: 10 })).items).toEqual([]);
+    // A dry run creates nothing, so it is not refused; the quota holds when the runs fit.
+    const dry = await postWith({ QUOTA_RUNS_PER_DAY: "3" }, cookie, `${base}/backfill`, {
+      ...range,
+      dry_run: true,
+    });
+    expect(dry.status).toBe(200);
+    const created = await postWith({ QUOTA_RUNS_PER_DAY: "4" }, cookie, `${base}/backfill`, range);
+    expect(created.status).toBe(201);
+    expect((await stub.scheduleState()).runs).toHaveLength(3);
   });
 
   it("still answers 404 for an unknown pipeline and 422 for bad params before the quota", async () => {

@@ -13,7 +13,7 @@ import { firesBetween } from "../engine/intervals";
 import { problems } from "../problem";
 import { authorize } from "./access";
 import { errorResponses, json, jsonBody, newApi } from "./openapi";
-import { audit, pipelineObject } from "./run-support";
+import { audit, backfillQuotaProblem, pipelineObject } from "./run-support";
 import { syncSchedule } from "./schedule-sync";
 
 /** Logical dates one request may cover: beyond this, split the range. */
@@ -59,17 +59,17 @@ export const backfillApi = newApi().openapi(
       );
     }
     const dryRun = body.dry_run ?? false;
+    const request = { version: version.version, schedule: spec.schedule, dates, reprocess: body.reprocess };
+    // The object decides which dates get a run (reprocess); the quota is checked against that count
+    // before anything is created.
+    const planned = await stub.backfill({ ...request, dry_run: true });
+    if (dryRun) return c.json({ runs: planned, dry_run: true }, 200);
+    const overQuota = planned.length > 0 ? await backfillQuotaProblem(c, scope, planned.length) : null;
+    if (overQuota) throw overQuota;
     // The object runs the latest version; a save whose sync failed is caught up here first.
     const target = { id: pipeline.id, slug: p, paused: pipeline.paused === 1 };
-    if (!dryRun) await syncSchedule(c, scope, target, { version: version.version, spec }, true);
-    const runs = await stub.backfill({
-      version: version.version,
-      schedule: spec.schedule,
-      dates,
-      reprocess: body.reprocess,
-      dry_run: dryRun,
-    });
-    if (dryRun) return c.json({ runs, dry_run: true }, 200);
+    await syncSchedule(c, scope, target, { version: version.version, spec }, true);
+    const runs = await stub.backfill({ ...request, dry_run: false });
     await audit(c, scope, "pipeline.backfill", `${p} ${body.from}..${body.to} (${runs.length} runs)`);
     return c.json({ runs, dry_run: false }, runs.length > 0 ? 201 : 200);
   },

@@ -82,10 +82,9 @@ export async function runQuotaProblem(c: Context<AppEnv>, scope: TenantScope): P
   const usage = await runUsage(db(c.env.DB), scope.tenant.id, now);
   const plan = scope.tenant.plan;
   if (usage.recent >= quotas.runs_per_day) {
-    const frees = (usage.oldest ? Date.parse(usage.oldest) : now) + RUN_WINDOW_MS;
     return problems.quotaExceeded(
       `The ${plan} plan allows ${quotas.runs_per_day} runs in 24 hours; the next one can start when the oldest of them is a day old.`,
-      Math.max(1, Math.ceil((frees - now) / 1000)),
+      dailyRetryAfter(usage.oldest, now),
     );
   }
   if (usage.active >= quotas.concurrent_runs) {
@@ -95,4 +94,31 @@ export async function runQuotaProblem(c: Context<AppEnv>, scope: TenantScope): P
     );
   }
   return null;
+}
+
+/**
+ * A backfill creates its runs at once, so all of them must fit in what is left of the daily quota.
+ * They queue behind the pipeline's max_active_runs instead of starting together, so the quota of runs
+ * queued or running at once does not refuse them (they do count towards it while they wait).
+ */
+export async function backfillQuotaProblem(
+  c: Context<AppEnv>,
+  scope: TenantScope,
+  runs: number,
+): Promise<ProblemError | null> {
+  const quotas = quotasOf(c.env);
+  const now = Date.now();
+  const usage = await runUsage(db(c.env.DB), scope.tenant.id, now);
+  const left = Math.max(0, quotas.runs_per_day - usage.recent);
+  if (runs <= left) return null;
+  return problems.quotaExceeded(
+    `The backfill would create ${runs} runs, and ${left} of the ${scope.tenant.plan} plan's ${quotas.runs_per_day} runs in 24 hours are left; backfill a shorter range or try again later.`,
+    dailyRetryAfter(usage.oldest, now),
+  );
+}
+
+/** Seconds until the oldest run of the rolling day leaves it (at least 1). */
+function dailyRetryAfter(oldest: string | null, now: number): number {
+  const frees = (oldest ? Date.parse(oldest) : now) + RUN_WINDOW_MS;
+  return Math.max(1, Math.ceil((frees - now) / 1000));
 }

@@ -8,6 +8,7 @@ import type { DispatchReport } from "../dispatcher/batch";
 import type { RunEvent, RunStatus } from "../engine";
 import { Driver } from "./driver";
 import { migrate } from "./migrations";
+import { recordSkippedFires, scheduledRunAllowance } from "./quota";
 import {
   type BackfillInput,
   type BackfillItem,
@@ -103,7 +104,7 @@ export class PipelineDO extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     try {
       this.driver.recover();
-      this.fireSchedule();
+      await this.fireSchedule();
       this.driver.deliverDueTimers(Date.now());
       await this.driver.pump.idle();
       await this.flushSummaries();
@@ -115,6 +116,7 @@ export class PipelineDO extends DurableObject<Env> {
   /** The API saved, paused, unpaused or deleted the pipeline: keep the clock's one timer in step. */
   async syncSchedule(input: ScheduleSync): Promise<ScheduleState | null> {
     this.clock.sync(input, Date.now());
+    await this.fireSchedule();
     await this.continue();
     return this.clock.state();
   }
@@ -123,7 +125,7 @@ export class PipelineDO extends DurableObject<Env> {
   async reconcile(version: number): Promise<"ok" | "stale" | "unscheduled"> {
     const state = this.clock.state();
     if (!state) return "unscheduled";
-    this.fireSchedule();
+    await this.fireSchedule();
     await this.continue();
     // The cron only pokes unpaused pipelines: a paused clock here missed an unpause.
     return state.version === version && !state.paused ? "ok" : "stale";
@@ -139,10 +141,25 @@ export class PipelineDO extends DurableObject<Env> {
     return { state: this.clock.state(), runs: this.clock.runs() };
   }
 
-  /** One failing fire must not stop the alarm's other timers; reconcile retries it within a minute. */
-  private fireSchedule(): void {
+  /**
+   * Fires what the clock owes, within the tenant's daily runs quota (read from D1 only when a fire is
+   * due); fires over it are skipped and audited. One failing fire must not stop the alarm's other
+   * timers; reconcile retries it within a minute.
+   */
+  private async fireSchedule(): Promise<void> {
     try {
-      this.clock.fire(Date.now());
+      const now = Date.now();
+      const identity = this.driver.store.identity();
+      const owed = this.clock.owed(now);
+      const allowance =
+        owed > 0 && identity
+          ? await scheduledRunAllowance(this.env, identity.tenant_id, now)
+          : Number.POSITIVE_INFINITY;
+      const { skipped } = this.clock.fire(now, allowance);
+      if (skipped.length > 0 && identity) {
+        console.warn("scheduled runs skipped: over the daily runs quota", identity.pipeline_id, skipped);
+        await recordSkippedFires(this.env, identity, skipped, now);
+      }
     } catch (error) {
       console.error("schedule fire failed", error);
     }

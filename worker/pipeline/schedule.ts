@@ -101,8 +101,8 @@ export class Clock {
     };
   }
 
-  /** Records the latest version's schedule and paused flag, then fires what is owed and arms the next. */
-  sync(input: ScheduleSync, now: number): BackfillItem[] {
+  /** Records the latest version's schedule and paused flag; the caller then fires what is owed. */
+  sync(input: ScheduleSync, now: number): void {
     const { version, spec, paused, schedule, ...identity } = input;
     const before = this.state();
     this.ctx.storage.transactionSync(() => {
@@ -132,25 +132,32 @@ export class Clock {
         cursor,
       );
     });
-    return this.fire(now);
+  }
+
+  /** How many runs fire(now) would create: the due logical dates that have no run yet. */
+  owed(now: number): number {
+    const state = this.state();
+    if (!state || state.paused) return 0;
+    return this.owedIntervals(state, now).intervals.length;
   }
 
   /**
-   * Creates the runs owed at `now` (idempotent: a logical date that has a run is skipped) and leaves
-   * exactly one timer row at the next fire, or none when paused or unscheduled.
+   * Creates the runs owed at `now` (idempotent: a logical date that has a run is skipped), at most
+   * `allowance` of them, oldest first; the others are skipped for good. Leaves exactly one timer row
+   * at the next fire, or none when paused or unscheduled.
    */
-  fire(now: number): BackfillItem[] {
+  fire(now: number, allowance = Number.POSITIVE_INFINITY): { created: BackfillItem[]; skipped: string[] } {
     const state = this.state();
     if (!state || state.paused) {
       this.clearTimer();
-      return [];
+      return { created: [], skipped: [] };
     }
-    const limit = state.schedule.catchup ? MAX_CATCHUP : 1;
-    const fires = dueFires(state.schedule, state.cursor, now, limit);
+    const { intervals, fires } = this.owedIntervals(state, now);
     const created: BackfillItem[] = [];
-    for (const interval of intervalsOf(state.schedule, fires)) {
-      if (this.runOf(interval.logical_date)) continue;
-      created.push(this.create(state.version, interval, "schedule"));
+    const skipped: string[] = [];
+    for (const interval of intervals) {
+      if (created.length < allowance) created.push(this.create(state.version, interval, "schedule"));
+      else skipped.push(iso(interval.logical_date));
     }
     const cursor = fires.at(-1) ?? state.cursor;
     const next = nextFire(state.schedule, Math.max(cursor, now));
@@ -166,7 +173,14 @@ export class Clock {
           next,
         );
     });
-    return created;
+    return { created, skipped };
+  }
+
+  private owedIntervals(state: ScheduleState, now: number): { intervals: Interval[]; fires: number[] } {
+    const limit = state.schedule.catchup ? MAX_CATCHUP : 1;
+    const fires = dueFires(state.schedule, state.cursor, now, limit);
+    const intervals = intervalsOf(state.schedule, fires).filter((i) => !this.runOf(i.logical_date));
+    return { intervals, fires };
   }
 
   /** Runs for the given logical dates; which ones depends on `reprocess` and the runs they have. */

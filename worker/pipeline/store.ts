@@ -8,6 +8,7 @@
  * Cached values are shared: callers treat them as read-only (the planner copies what it changes).
  */
 import { type RunState, RunStateSchema, type RunStatus } from "../engine";
+import { insertRows } from "./rows";
 import { iso, type PipelineIdentity, type RunSummary, type TriggerKind } from "./types";
 
 type RunRow = {
@@ -37,6 +38,7 @@ export class Store {
   private readonly runs = new Map<string, StoredRun>();
   private readonly blobCache = new Map<string, { value: unknown; chars: number }>();
   private blobChars = 0;
+  private knownIdentity: PipelineIdentity | null | undefined;
 
   constructor(private readonly storage: DurableObjectStorage) {
     this.sql = storage.sql;
@@ -59,19 +61,24 @@ export class Store {
 
   /** Drops the in-memory copies, after the tables were edited out of band (tests, a manual repair). */
   forget(): void {
+    this.knownIdentity = undefined;
     this.runs.clear();
     this.blobCache.clear();
     this.blobChars = 0;
   }
 
+  /** Read on every job: kept in memory once read (undefined: not read yet). */
   identity(): PipelineIdentity | null {
+    if (this.knownIdentity !== undefined) return this.knownIdentity;
     const row = this.sql
       .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'identity'")
       .toArray()[0];
-    return row ? (JSON.parse(row.value) as PipelineIdentity) : null;
+    this.knownIdentity = row ? (JSON.parse(row.value) as PipelineIdentity) : null;
+    return this.knownIdentity;
   }
 
   setIdentity(identity: PipelineIdentity): void {
+    this.knownIdentity = identity;
     this.sql.exec(
       "INSERT INTO meta (key, value) VALUES ('identity', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
       JSON.stringify(identity),
@@ -201,14 +208,21 @@ export class Store {
   }
 
   putBlob(ref: string, run: string, value: unknown): void {
-    const body = JSON.stringify(value ?? null);
-    this.sql.exec(
-      "INSERT INTO blobs (ref, run, body) VALUES (?, ?, ?) ON CONFLICT (ref) DO UPDATE SET body = excluded.body",
-      ref,
-      run,
-      body,
+    this.putBlobs(run, [{ ref, value }]);
+  }
+
+  putBlobs(run: string, blobs: readonly { ref: string; value: unknown }[]): void {
+    const rows = blobs.map(({ ref, value }) => {
+      const body = JSON.stringify(value ?? null);
+      this.cacheBlob(ref, value ?? null, body.length);
+      return [ref, run, body];
+    });
+    insertRows(
+      this.sql,
+      "INSERT INTO blobs (ref, run, body)",
+      rows,
+      "ON CONFLICT (ref) DO UPDATE SET body = excluded.body",
     );
-    this.cacheBlob(ref, value ?? null, body.length);
   }
 
   /** Values by reference: from memory, the rest with one statement per 90 refs. */

@@ -5,6 +5,7 @@
  * transaction that delivers it, and a stale one is simply dropped by the planner.
  */
 import type { TimerRef } from "../engine";
+import { inList, insertRows } from "./rows";
 
 export type DueTimer = { run: string; id: string; at: number; ref: TimerRef };
 
@@ -14,18 +15,21 @@ export class Timers {
     private readonly storage: DurableObjectStorage,
   ) {}
 
-  set(run: string, id: string, at: number, ref: TimerRef): void {
-    this.sql.exec(
-      "INSERT INTO timers (run, id, at, ref) VALUES (?, ?, ?, ?) ON CONFLICT (run, id) DO UPDATE SET at = excluded.at, ref = excluded.ref",
-      run,
-      id,
-      at,
-      JSON.stringify(ref),
+  /** A transition's timer changes, each timer id at most once: deletes first, then upserts. */
+  write(run: string, changes: ReadonlyMap<string, { at: number; ref: TimerRef } | null>): void {
+    const cleared: string[] = [];
+    const set: SqlStorageValue[][] = [];
+    for (const [id, change] of changes) {
+      if (change === null) cleared.push(id);
+      else set.push([run, id, change.at, JSON.stringify(change.ref)]);
+    }
+    inList(this.sql, "DELETE FROM timers WHERE run = ? AND id IN", [run], cleared);
+    insertRows(
+      this.sql,
+      "INSERT INTO timers (run, id, at, ref)",
+      set,
+      "ON CONFLICT (run, id) DO UPDATE SET at = excluded.at, ref = excluded.ref",
     );
-  }
-
-  clear(run: string, id: string): void {
-    this.sql.exec("DELETE FROM timers WHERE run = ? AND id = ?", run, id);
   }
 
   /** Deletes the row only if it is still the one that came due (a newer one may have replaced it). */

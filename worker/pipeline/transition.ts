@@ -6,11 +6,11 @@
 
 import { toBase64Url } from "../crypto/encoding";
 import { randomBytes } from "../crypto/random";
-import { type Effect, type RunEvent, type RunState, stepAll } from "../engine";
+import { type Effect, type RunEvent, type RunState, stepAll, type TimerRef } from "../engine";
 import type { PluginLog } from "../runner/outcome";
 import type { Live } from "./live";
 import type { Plans } from "./plans";
-import type { Records } from "./records";
+import type { AttemptLines, CallbackRow, Records } from "./records";
 import type { Slots } from "./slots";
 import type { Store } from "./store";
 import type { Summaries } from "./summaries";
@@ -42,6 +42,13 @@ export type Applied =
   | { kind: "ignored"; reason: string }
   | { kind: "rejected"; rejected: "conflict" | "invalid"; detail: string }
   | { kind: "not_found" };
+
+/** Rows the effects of one transition write, in as few statements as fit (rows.ts). */
+type EffectRows = {
+  /** The last change per timer id wins: a timer set, or null for cleared. */
+  timers: Map<string, { at: number; ref: TimerRef } | null>;
+  callbacks: CallbackRow[];
+};
 
 export class Transitions {
   constructor(
@@ -88,47 +95,51 @@ export class Transitions {
       this.alwaysAll(runId, items);
       this.store.updateRun(state);
       if (state.status !== stored.state.status) this.summaries.mark(runId);
-      for (const [index, { attach }] of items.entries()) {
-        if (ignored.has(index)) continue;
-        for (const blob of attach.blobs ?? []) this.store.putBlob(blob.ref, runId, blob.value);
-        if (attach.logs)
-          this.records.log(runId, attach.logs.key, attach.logs.attempt, attach.logs.lines, now);
-      }
+      const applied = items.filter((_, index) => !ignored.has(index));
+      this.store.putBlobs(
+        runId,
+        applied.flatMap(({ attach }) => attach.blobs ?? []),
+      );
+      const logs: AttemptLines[] = applied.flatMap(({ attach }) => (attach.logs ? [attach.logs] : []));
+      this.records.logAll(runId, logs, now);
+      const rows: EffectRows = { timers: new Map(), callbacks: [] };
       for (const effect of effects) {
         if (effect.type === "run_finished") finished = true;
-        const job = this.perform(runId, stored.version, effect);
+        const job = this.perform(runId, stored.version, effect, rows);
         if (job) jobs.push(job);
       }
+      this.timers.write(runId, rows.timers);
+      this.records.addCallbacks(rows.callbacks);
     });
     // Watchers hear of a change only once it is committed.
     this.live.broadcast(effects.flatMap((e) => (e.type === "publish" ? [e.event] : [])));
     return { kind: "applied", state, jobs, finished };
   }
 
+  /** Whatever the planner says: due timer rows are consumed, answered dispatches' tokens dropped. */
   private alwaysAll(runId: string, items: readonly Delivery[]): void {
-    for (const { attach } of items) this.always(runId, attach);
+    for (const { attach } of items) if (attach.timer) this.timers.consume(attach.timer);
+    this.records.dropCallbacks(
+      runId,
+      items.flatMap(({ attach }) => (attach.answered ? [attach.answered] : [])),
+    );
   }
 
-  private always(runId: string, attach: Attachments): void {
-    if (attach.timer) this.timers.consume(attach.timer);
-    if (attach.answered) this.records.dropCallback(runId, attach.answered.key, attach.answered.dispatch);
-  }
-
-  /** Writes the effect's rows; returns the work it asks for after the commit. */
-  private perform(run: string, version: number, effect: Effect): Job | null {
+  /** Collects the effect's rows (written together after the loop); returns the work it asks for. */
+  private perform(run: string, version: number, effect: Effect, rows: EffectRows): Job | null {
     switch (effect.type) {
       case "set_timer":
-        this.timers.set(run, effect.id, effect.at, effect.timer);
+        rows.timers.set(effect.id, { at: effect.at, ref: effect.timer });
         return null;
       case "clear_timer":
-        this.timers.clear(run, effect.id);
+        rows.timers.set(effect.id, null);
         return null;
       case "dispatch": {
         const { key, attempt, dispatch } = effect;
         // A redelivery is the same invocation, so it keeps the dispatch's callback token.
         const kept = effect.redelivery ? this.records.callbackOf(run, key, dispatch)?.token : undefined;
         const token = kept ?? `cb_${this.objectId}_${toBase64Url(randomBytes(24))}`;
-        if (!kept) this.records.addCallback({ token, run, key, attempt, dispatch });
+        if (!kept) rows.callbacks.push({ token, run, key, attempt, dispatch });
         return { kind: "dispatch", job: { ...effect, run, version, token } };
       }
       case "evaluate":

@@ -86,6 +86,11 @@ async function loopbackRoundTrip(target) {
   return p50(samples);
 }
 
+/** `BENCH_VERBOSE=1` prints every sample beside the p50: the runs of one scenario vary on a shared machine. */
+function samples(name, values) {
+  if (process.env.BENCH_VERBOSE) console.log(`${name}: ${values.map((v) => v.toFixed(1)).join(" ")}`);
+}
+
 // `npm run bench -- chain wide` runs only the named scenarios (chain, fanout, wide).
 const only = new Set(process.argv.slice(2));
 const wanted = (name) => only.size === 0 || only.has(name);
@@ -126,6 +131,8 @@ async function chain(server, token, target, rows, rtt) {
   }
   // A hop is the engine's overhead plus the no-op call itself; the call is priced at one loopback round
   // trip measured in this run, and the raw interval is printed beside it.
+  samples("chain hop interval", perHop);
+  samples("chain start → 10th", toTenth);
   const overhead = p50(perHop) - rtt;
   rows.push(["chain of 10: hop interval (call included), p50", p50(perHop), "reference", true]);
   rows.push(["chain of 10 core/http: overhead per hop, p50", overhead, "≤ 3 ms", overhead <= 3]);
@@ -145,6 +152,7 @@ async function fanOut(server, token, target, rows) {
     const run = await runToEnd(server, token, "fanout", join);
     joins.push((target.arrivals.get(`${run.id}-join`)?.[0] ?? Number.NaN) - run.started);
   }
+  samples("fan-out start → join", joins);
   rows.push(["1 → 100 for_each → join: start → join call, p50", p50(joins), "≤ 100 ms", p50(joins) <= 100]);
 }
 
@@ -154,6 +162,7 @@ async function wide(server, token, rows) {
     const run = await runToEnd(server, token, "wide", { timeoutMs: 120_000, pollMs: 250 });
     makespans.push(run.makespan);
   }
+  samples("1,000 × 100 ms makespan", makespans);
   rows.push([
     "1,000 for_each × 100 ms operator: makespan, p50",
     p50(makespans),

@@ -69,19 +69,13 @@ export const RUN_WINDOW_MS = 24 * 60 * 60 * 1000;
  */
 export async function runUsage(db: Db, tenantId: string, now: number) {
   const since = new Date(now - RUN_WINDOW_MS).toISOString();
-  const [recent, active] = await Promise.all([
-    db
-      .selectFrom("runs")
-      .select([sql<number>`COUNT(*)`.as("n"), sql<string | null>`MIN(created_at)`.as("oldest")])
-      .where("tenant_id", "=", tenantId)
-      .where("created_at", ">=", since)
-      .executeTakeFirstOrThrow(),
-    db
-      .selectFrom("runs")
-      .select(sql<number>`COUNT(*)`.as("n"))
-      .where("tenant_id", "=", tenantId)
-      .where("status", "in", ["queued", "running"])
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { recent: recent.n, oldest: recent.oldest, active: active.n };
+  // One round trip (every run start waits for it); each subquery uses its own index.
+  const { rows } = await sql<{ recent: number; oldest: string | null; active: number }>`
+    SELECT
+      (SELECT COUNT(*) FROM runs WHERE tenant_id = ${tenantId} AND created_at >= ${since}) AS recent,
+      (SELECT MIN(created_at) FROM runs WHERE tenant_id = ${tenantId} AND created_at >= ${since}) AS oldest,
+      (SELECT COUNT(*) FROM runs WHERE tenant_id = ${tenantId} AND status IN ('queued', 'running')) AS active
+  `.execute(db);
+  const row = rows[0];
+  return { recent: row?.recent ?? 0, oldest: row?.oldest ?? null, active: row?.active ?? 0 };
 }

@@ -107,4 +107,26 @@ describe("run summaries (write-behind)", () => {
     const after = await p.owner.json<{ items: unknown[] }>("GET", `/api/tenants/${p.slug}/runs`);
     expect(after.body.items).toEqual([]);
   });
+
+  it("cancels a deleted pipeline's runs, keeps them from coming back, and still counts them for the day", async () => {
+    const p = await withPipeline({
+      name: "Long",
+      tasks: [{ id: "wait", uses: "core/sleep@^1", with: { duration: "1h" } }],
+    });
+    const started = await p.owner.json<{ id: string }>("POST", `${p.base}/runs`, { body: {} });
+    expect(started.status).toBe(201);
+    await p.settled();
+    const usage = async () =>
+      (await p.owner.json<{ usage: { runs_today: number } }>("GET", `/api/tenants/${p.slug}`)).body.usage;
+    expect((await usage()).runs_today).toBe(1);
+    expect((await p.owner.call("DELETE", p.base)).status).toBe(204);
+    // The object cancelled the run (nothing of it is dispatched any more) …
+    expect((await p.stub.getRun(started.body.id))?.status).toBe("cancelled");
+    // … its summary, flushed after the deletion, does not bring it back to the tenant's list …
+    await p.settled();
+    const after = await p.owner.json<{ items: unknown[] }>("GET", `/api/tenants/${p.slug}/runs`);
+    expect(after.body.items).toEqual([]);
+    // … and deleting the pipeline did not give the tenant its day's runs back.
+    expect((await usage()).runs_today).toBe(1);
+  });
 });

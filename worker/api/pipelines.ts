@@ -18,9 +18,10 @@ import { newId, sha256Hex } from "../crypto/random";
 import { auditEntry } from "../db/audit";
 import { batch, db } from "../db/client";
 import { countPipelines, findPipeline, findVersion, listPipelines, listTriggers } from "../db/pipelines";
-import { lastRuns } from "../db/runs";
+import { lastRuns, retireRunStarts } from "../db/runs";
 import { canonicalJson, nextRuns, type PipelineSpec } from "../engine";
 import { publicOrigin } from "../origin";
+import { pipelineStub } from "../pipeline/address";
 import { problems } from "../problem";
 import { authorize, type TenantScope } from "./access";
 import { errorResponses, json, newApi } from "./openapi";
@@ -311,8 +312,11 @@ export const pipelinesApi = newApi()
       const { t, p } = c.req.valid("param");
       const scope = await authorize(c, t, "editor");
       const pipeline = await loadPipeline(c, scope, p);
+      // Nothing of a deleted pipeline runs on: its object cancels its runs before the rows go.
+      await pipelineStub(c.env, scope.tenant.id, pipeline.id).cancelAll("the pipeline was deleted");
       const d = db(c.env.DB);
       await batch(c.env.DB, [
+        ...retireRunStarts(d, scope.tenant.id, pipeline.id, Date.now()),
         d.deleteFrom("pipelines").where("id", "=", pipeline.id),
         d.deleteFrom("runs").where("pipeline_id", "=", pipeline.id),
         auditEntry(

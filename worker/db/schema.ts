@@ -117,6 +117,12 @@ export interface RunsTable {
   logical_date: string | null;
 }
 
+/** When the runs of deleted pipelines were created, while they still count towards the daily quota. */
+export interface RetiredRunStartsTable {
+  tenant_id: string;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -131,4 +137,5 @@ export interface Database {
   pipeline_versions: PipelineVersionsTable;
   triggers: TriggersTable;
   runs: RunsTable;
+  retired_run_starts: RetiredRunStartsTable;
 }

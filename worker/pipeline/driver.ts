@@ -98,6 +98,16 @@ export class Driver {
     }
   }
 
+  /** The pipeline is being deleted: nothing of it may run any more. Returns how many runs were stopped. */
+  cancelAll(reason: string): number {
+    this.recover();
+    let cancelled = 0;
+    for (const id of [...this.store.queued(), ...this.store.running()]) {
+      if (this.step(id, { type: "cancel", reason }).kind === "applied") cancelled++;
+    }
+    return cancelled;
+  }
+
   /** Due timers, each in its own try/catch: one bad row must not stop the others. */
   deliverDueTimers(now: number): void {
     this.recover();

@@ -81,6 +81,13 @@ export class PipelineDO extends DurableObject<Env> {
     return result;
   }
 
+  /** Before the pipeline is deleted: its queued and running runs are cancelled (no call goes out after). */
+  async cancelAll(reason: string): Promise<{ cancelled: number }> {
+    const cancelled = this.driver.cancelAll(reason);
+    await this.continue();
+    return { cancelled };
+  }
+
   /** Resolves once nothing is in flight and D1 has the summaries; with the peak concurrency seen so far. */
   async settled(): Promise<{ peak_in_flight: number }> {
     await this.driver.pump.idle();

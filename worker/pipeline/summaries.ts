@@ -79,8 +79,9 @@ export class Summaries {
   private upsert(identity: PipelineIdentity, row: Marked): D1PreparedStatement {
     return this.db
       .prepare(
+        // A deleted pipeline's runs do not come back: a flush after the deletion writes nothing.
         `INSERT INTO runs (id, tenant_id, pipeline_id, pipeline_slug, status, trigger, version, created_at, started_at, ended_at, seq, logical_date)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM pipelines WHERE id = ?)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, started_at = excluded.started_at, ended_at = excluded.ended_at`,
       )
       .bind(
@@ -96,6 +97,7 @@ export class Summaries {
         iso(row.ended_at),
         row.seq,
         row.logical_date,
+        identity.pipeline_id,
       );
   }
 }

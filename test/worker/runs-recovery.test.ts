@@ -1,8 +1,9 @@
 /** A PipelineDO that was evicted mid-run picks up the work nothing else would answer. */
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { Driver } from "../../worker/pipeline/driver";
+import { WATCHDOG_MS } from "../../worker/pipeline/object";
 import type { Outcome } from "../../worker/runner/outcome";
 import { task, withPipeline } from "./runs-helpers";
 
@@ -92,6 +93,29 @@ describe("run recovery", () => {
     const after = await detail(run.id);
     expect(after.status).toBe("success");
     expect(task(after, "b").output).toEqual({ value: "reported" });
+  });
+
+  it("does not hold an alarm past its budget while work is in flight, and comes back by the watchdog", async () => {
+    const { stub } = await withPipeline(chain);
+    // Work that never goes idle (a plugin call that hangs for longer than an alarm may run).
+    await runInDurableObject(stub, async (instance, state) => {
+      const inner = instance as unknown as { alarmWaitMs: number; driver: { pump: object } };
+      inner.alarmWaitMs = 50;
+      Object.defineProperty(inner.driver.pump, "busy", { get: () => true });
+      Object.defineProperty(inner.driver.pump, "idle", { value: () => new Promise(() => {}) });
+      await state.storage.setAlarm(Date.now());
+    });
+    const before = Date.now();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const after = Date.now();
+    expect(after - before).toBeLessThan(5_000);
+    const next = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    // The watchdog: within WATCHDOG_MS of the alarm's end.
+    expect(next).not.toBeNull();
+    expect(next ?? 0).toBeGreaterThan(before);
+    expect(next ?? 0).toBeLessThanOrEqual(after + WATCHDOG_MS);
+    // The object's pump stays stuck on purpose: no alarm may keep coming back after this test.
+    await runInDurableObject(stub, (_instance, state) => state.storage.deleteAlarm());
   });
 });
 

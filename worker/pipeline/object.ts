@@ -22,9 +22,18 @@ import { runDetail } from "./view";
 /** How long a process death can delay the work it had in flight (see Timers.arm and Driver.recover). */
 export const WATCHDOG_MS = 10_000;
 
+/**
+ * How long one alarm waits for the work it started. An alarm may run 15 minutes at most, and plugin
+ * calls may run longer; work still in flight after this goes on in the object, and the watchdog
+ * alarm (WATCHDOG_MS) comes back for it.
+ */
+export const ALARM_WAIT_MS = 60_000;
+
 export class PipelineDO extends DurableObject<Env> {
   private readonly driver: Driver;
   private readonly clock: Clock;
+  /** ALARM_WAIT_MS; tests shorten it. */
+  private alarmWaitMs = ALARM_WAIT_MS;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -113,7 +122,12 @@ export class PipelineDO extends DurableObject<Env> {
       this.driver.recover();
       await this.fireSchedule();
       this.driver.deliverDueTimers(Date.now());
-      await this.driver.pump.idle();
+      let timer: ReturnType<typeof setTimeout> | null = null;
+      const budget = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.alarmWaitMs);
+      });
+      await Promise.race([this.driver.pump.idle(), budget]);
+      clearTimeout(timer);
       await this.flushSummaries();
     } finally {
       await this.driver.timers.arm(this.watchdog());

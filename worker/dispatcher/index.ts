@@ -34,7 +34,12 @@ export class Dispatcher extends WorkerEntrypoint<Env> {
 export const REPORT_WINDOW_MS = 3;
 
 /** Runs every call at once (≤ 6), reporting outcomes in as few reports as the window allows. */
-export async function performBatch(env: Env, object: string, calls: PreparedCall[]): Promise<void> {
+export async function performBatch(
+  env: Env,
+  object: string,
+  calls: PreparedCall[],
+  windowMs = REPORT_WINDOW_MS,
+): Promise<void> {
   const stub = env.PIPELINE.get(env.PIPELINE.idFromString(object));
   const transport = serviceTransport("core", env.PLUGIN_CORE);
   let inFlight = 0;
@@ -61,7 +66,7 @@ export async function performBatch(env: Env, object: string, calls: PreparedCall
   const settle = (token: string, outcome: Outcome) => {
     buffered.push({ token, outcome });
     if (inFlight === 0) flush();
-    else window ??= setTimeout(flush, REPORT_WINDOW_MS);
+    else window ??= setTimeout(flush, windowMs);
   };
   await Promise.all(
     calls.map(async ({ token, operator, invocation }) => {

@@ -2,7 +2,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type Client, expectProblem, ORIGIN, ownerWithTenant } from "./helpers";
-import { pipelineStub, savePipeline, withPipeline } from "./runs-helpers";
+import { leftovers, pipelineStub, savePipeline, withPipeline } from "./runs-helpers";
 
 const SPEC = {
   name: "Live demo",
@@ -108,9 +108,10 @@ describe("run summaries (write-behind)", () => {
     expect(after.body.items).toEqual([]);
   });
 
-  it("cancels a deleted pipeline's runs, keeps them from coming back, and still counts them for the day", async () => {
+  it("retires a deleted pipeline's object, keeps its runs from coming back, and still counts them for the day", async () => {
     const p = await withPipeline({
       name: "Long",
+      schedule: { cron: "0 0 * * *", timezone: "UTC", catchup: false },
       tasks: [{ id: "wait", uses: "core/sleep@^1", with: { duration: "1h" } }],
     });
     const started = await p.owner.json<{ id: string }>("POST", `${p.base}/runs`, { body: {} });
@@ -119,11 +120,13 @@ describe("run summaries (write-behind)", () => {
     const usage = async () =>
       (await p.owner.json<{ usage: { runs_today: number } }>("GET", `/api/tenants/${p.slug}`)).body.usage;
     expect((await usage()).runs_today).toBe(1);
+    // A sleeping run and the schedule's next fire: the object has rows and an alarm.
+    expect((await leftovers(p.stub)).alarm).not.toBeNull();
     expect((await p.owner.call("DELETE", p.base)).status).toBe(204);
-    // The object cancelled the run (nothing of it is dispatched any more) …
-    const run = (await p.stub.getRun(started.body.id)) as unknown as { status: string } | null;
-    expect(run?.status).toBe("cancelled");
-    // … its summary, flushed after the deletion, does not bring it back to the tenant's list …
+    // The object stopped its clock, cancelled the run and emptied its storage: nothing fires again.
+    expect(await leftovers(p.stub)).toMatchObject({ rows: {}, alarm: null });
+    expect((await leftovers(p.stub)).tables).toBeGreaterThan(5);
+    // A summary flushed late does not bring the run back to the tenant's list …
     await p.settled();
     const after = await p.owner.json<{ items: unknown[] }>("GET", `/api/tenants/${p.slug}/runs`);
     expect(after.body.items).toEqual([]);

@@ -1,6 +1,7 @@
 /** Pipelines and runs through the API, plus the pipeline's DO stub to drive its alarm and wait for it. */
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import type { PipelineDO } from "../../worker/pipeline/object";
 import { type Client, ownerWithTenant } from "./helpers";
 
 export type TaskRow = {
@@ -22,6 +23,26 @@ export type Detail = {
 export async function savePipeline(owner: Client, slug: string, pipeline: string, spec: object) {
   const res = await owner.json("PUT", `/api/tenants/${slug}/pipelines/${pipeline}`, { body: spec });
   if (res.status !== 201 && res.status !== 200) throw new Error(`save failed: ${JSON.stringify(res.body)}`);
+}
+
+/** What a deleted pipeline's object still holds: rows per non-empty table, and its alarm. */
+export function leftovers(stub: DurableObjectStub<PipelineDO>) {
+  return runInDurableObject(stub, async (_instance, state) => {
+    const sql = state.storage.sql;
+    const tables = sql
+      .exec<{ name: string }>(
+        `SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'schema_version'
+           AND substr(name, 1, 7) != 'sqlite_' AND substr(name, 1, 4) != '_cf_'`,
+      )
+      .toArray()
+      .map((row) => row.name);
+    const rows: Record<string, number> = {};
+    for (const table of tables) {
+      const n = sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM "${table}"`).one().n;
+      if (n > 0) rows[table] = n;
+    }
+    return { tables: tables.length, rows, alarm: await state.storage.getAlarm() };
+  });
 }
 
 /** The pipeline's PipelineDO, addressed the way the API addresses it. */

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { addMember, Client, expectProblem, ownerWithTenant, signUp, tokenFor, uniqueSlug } from "./helpers";
+import { leftovers, pipelineStub, savePipeline } from "./runs-helpers";
 
 describe("tenants", () => {
   it("creates a tenant whose creator is owner, with quotas and usage", async () => {
@@ -56,6 +57,25 @@ describe("tenants", () => {
       .bind(slug)
       .first<{ n: number }>();
     expect(rows?.n).toBe(0);
+  });
+
+  it("retires every pipeline of a deleted tenant: no run goes on and no schedule fires again", async () => {
+    const { owner, slug } = await ownerWithTenant();
+    const spec = (name: string) => ({
+      name,
+      schedule: { cron: "0 0 * * *", timezone: "UTC", catchup: false },
+      tasks: [{ id: "wait", uses: "core/sleep@^1", with: { duration: "1h" } }],
+    });
+    await savePipeline(owner, slug, "a", spec("A"));
+    await savePipeline(owner, slug, "b", spec("B"));
+    const stubs = [await pipelineStub(slug, "a"), await pipelineStub(slug, "b")];
+    expect((await owner.json("POST", `/api/tenants/${slug}/pipelines/a/runs`, { body: {} })).status).toBe(
+      201,
+    );
+    await stubs[0]?.settled();
+    for (const stub of stubs) expect((await leftovers(stub)).alarm).not.toBeNull();
+    expect((await owner.call("DELETE", `/api/tenants/${slug}`)).status).toBe(204);
+    for (const stub of stubs) expect(await leftovers(stub)).toMatchObject({ rows: {}, alarm: null });
   });
 });
 

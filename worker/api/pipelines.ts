@@ -21,11 +21,11 @@ import { countPipelines, findPipeline, findVersion, listPipelines, listTriggers 
 import { lastRuns, retireRunStarts } from "../db/runs";
 import { canonicalJson, nextRuns, type PipelineSpec } from "../engine";
 import { publicOrigin } from "../origin";
-import { pipelineStub } from "../pipeline/address";
 import { problems } from "../problem";
 import { authorize, type TenantScope } from "./access";
 import { errorResponses, json, newApi } from "./openapi";
 import { syncTriggers, triggerViews } from "./pipeline-triggers";
+import { retirePipelines } from "./retire";
 import { syncSchedule, syncStoredSchedule } from "./schedule-sync";
 import { readSpec } from "./spec-body";
 
@@ -312,8 +312,12 @@ export const pipelinesApi = newApi()
       const { t, p } = c.req.valid("param");
       const scope = await authorize(c, t, "editor");
       const pipeline = await loadPipeline(c, scope, p);
-      // Nothing of a deleted pipeline runs on: its object cancels its runs before the rows go.
-      await pipelineStub(c.env, scope.tenant.id, pipeline.id).cancelAll("the pipeline was deleted");
+      const retired = await retirePipelines(
+        c.env,
+        scope.tenant.id,
+        [pipeline.id],
+        "the pipeline was deleted",
+      );
       const d = db(c.env.DB);
       await batch(c.env.DB, [
         ...retireRunStarts(d, scope.tenant.id, pipeline.id, Date.now()),
@@ -331,7 +335,7 @@ export const pipelinesApi = newApi()
           new Date(),
         ),
       ]);
-      await syncStoredSchedule(c, scope, pipeline, null);
+      await retired.purge();
       return c.body(null, 204);
     },
   )

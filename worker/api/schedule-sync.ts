@@ -38,16 +38,15 @@ export async function syncSchedule(
   });
 }
 
-/** Pause, unpause and delete: the stored latest version, with the new paused flag (null: deleted). */
+/** Pause and unpause: the stored latest version, with the new paused flag (deletion: api/retire.ts). */
 export async function syncStoredSchedule(
   c: Context<AppEnv>,
   scope: TenantScope,
   pipeline: PipelineRow,
-  paused: boolean | null,
+  paused: boolean,
 ): Promise<void> {
   if (pipeline.schedule === null) return;
-  const target = { id: pipeline.id, slug: pipeline.slug, paused: paused ?? true };
-  if (paused === null) return syncSchedule(c, scope, target, null, true);
+  const target = { id: pipeline.id, slug: pipeline.slug, paused };
   const row = await findVersion(db(c.env.DB), pipeline.id, pipeline.latest_version);
   const spec = row ? (JSON.parse(row.spec) as PipelineSpec) : null;
   await syncSchedule(c, scope, target, spec ? { version: pipeline.latest_version, spec } : null, true);

@@ -10,6 +10,7 @@ import { runUsage } from "../db/runs";
 import { problems } from "../problem";
 import { authorize, clientIp, requireUser } from "./access";
 import { errorResponses, json, jsonBody, newApi } from "./openapi";
+import { retirePipelines } from "./retire";
 
 const TenantParam = z.object({ t: z.string() });
 
@@ -109,8 +110,24 @@ export const tenantsApi = newApi()
     }),
     async (c) => {
       const scope = await authorize(c, c.req.valid("param").t, "owner");
-      // Every tenant table cascades from tenants(id).
-      await db(c.env.DB).deleteFrom("tenants").where("id", "=", scope.tenant.id).execute();
+      const d = db(c.env.DB);
+      const pipelines = await d
+        .selectFrom("pipelines")
+        .select("id")
+        .where("tenant_id", "=", scope.tenant.id)
+        .execute();
+      const retired = await retirePipelines(
+        c.env,
+        scope.tenant.id,
+        pipelines.map((p) => p.id),
+        "the tenant was deleted",
+      );
+      // Every tenant table cascades from tenants(id); the quota's retired run starts do not.
+      await batch(c.env.DB, [
+        d.deleteFrom("retired_run_starts").where("tenant_id", "=", scope.tenant.id),
+        d.deleteFrom("tenants").where("id", "=", scope.tenant.id),
+      ]);
+      await retired.purge();
       return c.body(null, 204);
     },
   );

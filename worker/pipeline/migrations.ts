@@ -38,6 +38,25 @@ const STEPS: readonly string[] = [
    UPDATE runs SET logical_date = json_extract(state, '$.logical_date');`,
 ];
 
+/**
+ * Empties every table but the schema's own bookkeeping, after the pipeline was deleted: the schema
+ * stays, so a late plugin answer or callback finds nothing instead of failing. Tables are read from
+ * sqlite_master, so a table added by a later step is emptied too.
+ */
+export function purge(storage: DurableObjectStorage): void {
+  const sql = storage.sql;
+  const tables = sql
+    .exec<{ name: string }>(
+      `SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'schema_version'
+         AND substr(name, 1, 7) != 'sqlite_' AND substr(name, 1, 4) != '_cf_'`,
+    )
+    .toArray()
+    .map((row) => row.name);
+  storage.transactionSync(() => {
+    for (const table of tables) sql.exec(`DELETE FROM "${table}"`);
+  });
+}
+
 /** Applies the steps this object's storage has not seen yet, each in its own transaction. */
 export function migrate(storage: DurableObjectStorage): void {
   const sql = storage.sql;

@@ -7,7 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { DispatchReport } from "../dispatcher/batch";
 import type { RunEvent, RunStatus } from "../engine";
 import { Driver } from "./driver";
-import { migrate } from "./migrations";
+import { migrate, purge } from "./migrations";
 import { recordSkippedFires, scheduledRunAllowance } from "./quota";
 import {
   type BackfillInput,
@@ -90,11 +90,22 @@ export class PipelineDO extends DurableObject<Env> {
     return result;
   }
 
-  /** Before the pipeline is deleted: its queued and running runs are cancelled (no call goes out after). */
-  async cancelAll(reason: string): Promise<{ cancelled: number }> {
+  /**
+   * Before the pipeline (or its tenant) is deleted: the clock stops and its queued and running runs are
+   * cancelled, so nothing of it calls a plugin or fires again. Its rows stay until purge().
+   */
+  async retire(reason: string): Promise<{ cancelled: number }> {
+    this.clock.stop();
     const cancelled = this.driver.cancelAll(reason);
     await this.continue();
     return { cancelled };
+  }
+
+  /** After the deletion reached D1: every row of the pipeline goes, and with no timer left, the alarm. */
+  async purge(): Promise<void> {
+    purge(this.ctx.storage);
+    this.driver.store.forget();
+    await this.driver.timers.arm(this.watchdog());
   }
 
   /** Resolves once nothing is in flight and D1 has the summaries; with the peak concurrency seen so far. */

@@ -134,6 +134,14 @@ export class Clock {
     });
   }
 
+  /** The pipeline is being deleted: no schedule, no timer. */
+  stop(): void {
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM schedule_state WHERE id = 1");
+      this.clearTimer();
+    });
+  }
+
   /** How many runs fire(now) would create: the due logical dates that have no run yet. */
   owed(now: number): number {
     const state = this.state();

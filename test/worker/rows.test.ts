@@ -2,6 +2,7 @@
 
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { inList, insertRows, MAX_PARAMS } from "../../worker/pipeline/rows";
 
@@ -40,5 +41,35 @@ describe("multi-row statements", () => {
     expect(result.none).toBe(0);
     expect(result.deleted).toEqual({ statements: 2, left: { a: 150, n: 100 } });
     expect(result.widest).toBeLessThanOrEqual(MAX_PARAMS);
+  });
+
+  it("writes every row, of any width and count, with no statement over the limit (property)", async () => {
+    const stub = env.PIPELINE.get(env.PIPELINE.idFromName("rows-property"));
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 400 }), (width, count) => {
+          const columns = Array.from({ length: width }, (_, i) => `c${i}`);
+          sql.exec(`DROP TABLE IF EXISTS p; CREATE TABLE p (${columns.join(", ")})`);
+          let widest = 0;
+          const counting = {
+            exec: (query: string, ...bindings: unknown[]) => {
+              widest = Math.max(widest, bindings.length);
+              return sql.exec(query, ...bindings);
+            },
+          } as unknown as SqlStorage;
+          const rows = Array.from({ length: count }, (_, r) => columns.map((_, c) => r * width + c));
+          insertRows(counting, `INSERT INTO p (${columns.join(", ")})`, rows);
+          const stored = sql
+            .exec<{ n: number; total: number | null }>(
+              `SELECT COUNT(*) AS n, SUM(${columns.join(" + ")}) AS total FROM p`,
+            )
+            .one();
+          const expected = rows.flat().reduce((a, b) => a + b, 0);
+          return widest <= MAX_PARAMS && stored.n === count && (stored.total ?? 0) === expected;
+        }),
+        { numRuns: 60 },
+      );
+    });
   });
 });

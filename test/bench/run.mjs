@@ -157,7 +157,7 @@ async function fanOut(server, token, target, rows) {
   const join = { until: "join", target };
   for (let i = 0; i < 5; i++) await runToEnd(server, token, "fanout", join); // warm-up (JIT)
   const joins = [];
-  for (let i = 0; i < 8; i++) {
+  for (let i = 0; i < 15; i++) {
     const run = await runToEnd(server, token, "fanout", join);
     joins.push((target.arrivals.get(`${run.id}-join`)?.[0] ?? Number.NaN) - run.started);
   }

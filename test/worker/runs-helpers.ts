@@ -1,6 +1,7 @@
 /** Pipelines and runs through the API, plus the pipeline's DO stub to drive its alarm and wait for it. */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { dataTables } from "../../worker/pipeline/migrations";
 import type { PipelineDO } from "../../worker/pipeline/object";
 import { type Client, ownerWithTenant } from "./helpers";
 
@@ -29,13 +30,7 @@ export async function savePipeline(owner: Client, slug: string, pipeline: string
 export function leftovers(stub: DurableObjectStub<PipelineDO>) {
   return runInDurableObject(stub, async (_instance, state) => {
     const sql = state.storage.sql;
-    const tables = sql
-      .exec<{ name: string }>(
-        `SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'schema_version'
-           AND substr(name, 1, 7) != 'sqlite_' AND substr(name, 1, 4) != '_cf_'`,
-      )
-      .toArray()
-      .map((row) => row.name);
+    const tables = dataTables(sql);
     const rows: Record<string, number> = {};
     for (const table of tables) {
       const n = sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM "${table}"`).one().n;

@@ -43,18 +43,22 @@ const STEPS: readonly string[] = [
  * stays, so a late plugin answer or callback finds nothing instead of failing. Tables are read from
  * sqlite_master, so a table added by a later step is emptied too.
  */
-export function purge(storage: DurableObjectStorage): void {
-  const sql = storage.sql;
-  const tables = sql
+export function emptyDataTables(storage: DurableObjectStorage): void {
+  const tables = dataTables(storage.sql);
+  storage.transactionSync(() => {
+    for (const table of tables) storage.sql.exec(`DELETE FROM "${table}"`);
+  });
+}
+
+/** The object's own tables: every one but the schema's bookkeeping, SQLite's and the platform's. */
+export function dataTables(sql: SqlStorage): string[] {
+  return sql
     .exec<{ name: string }>(
       `SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'schema_version'
          AND substr(name, 1, 7) != 'sqlite_' AND substr(name, 1, 4) != '_cf_'`,
     )
     .toArray()
     .map((row) => row.name);
-  storage.transactionSync(() => {
-    for (const table of tables) sql.exec(`DELETE FROM "${table}"`);
-  });
 }
 
 /** Applies the steps this object's storage has not seen yet, each in its own transaction. */

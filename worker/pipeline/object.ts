@@ -7,7 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { DispatchReport } from "../dispatcher/batch";
 import type { RunEvent, RunStatus } from "../engine";
 import { Driver } from "./driver";
-import { migrate, purge } from "./migrations";
+import { emptyDataTables, migrate } from "./migrations";
 import { recordSkippedFires, scheduledRunAllowance } from "./quota";
 import {
   type BackfillInput,
@@ -103,7 +103,7 @@ export class PipelineDO extends DurableObject<Env> {
 
   /** After the deletion reached D1: every row of the pipeline goes, and with no timer left, the alarm. */
   async purge(): Promise<void> {
-    purge(this.ctx.storage);
+    emptyDataTables(this.ctx.storage);
     this.driver.store.forget();
     await this.driver.timers.arm(this.watchdog());
   }

@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { DispatchReport, PreparedCall } from "../../worker/dispatcher/batch";
 import { performBatch } from "../../worker/dispatcher/index";
-import type { Invocation } from "../../worker/runner/invoke";
+import type { Invocation, SignedCall } from "../../worker/runner/invoke";
 
 const OBJECT = "a".repeat(64);
 
@@ -31,20 +31,35 @@ function call(i: number, delayMs: number): PreparedCall {
   return { token: `token-${i}`, operator: "noop", invocation };
 }
 
-/** A plugin that answers each call after the delay its input names, and an object that records reports. */
+/**
+ * A plugin Worker that answers each call of an RPC batch after the delay its input names, one answer
+ * line as each settles (PROTOCOL.md §8), and an object that records reports.
+ */
 function fakeEnv() {
-  const reports: { at: number; tokens: string[] }[] = [];
+  const reports: { at: number; tokens: string[]; peak: number }[] = [];
+  const batches: number[] = [];
   const started = Date.now();
   const plugin = {
-    async fetch(_url: string, init: RequestInit) {
-      const { input, map_index } = JSON.parse(String(init.body)) as Invocation;
-      await new Promise((resolve) => setTimeout(resolve, Number(input.delay_ms)));
-      return Response.json({ status: "success", output: { i: map_index } });
+    async invoke(calls: SignedCall[]) {
+      batches.push(calls.length);
+      const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+      const writer = writable.getWriter();
+      const encoder = new TextEncoder();
+      const answers = calls.map(async ({ body }, index) => {
+        const { input, map_index } = JSON.parse(body) as Invocation;
+        await new Promise((resolve) => setTimeout(resolve, Number(input.delay_ms)));
+        const answer = { status: "success", output: { i: map_index } };
+        const line = { index, status: 200, headers: {}, body: JSON.stringify(answer) };
+        await writer.write(encoder.encode(`${JSON.stringify(line)}\n`));
+      });
+      void Promise.all(answers).then(() => writer.close());
+      return readable;
     },
   };
   const object = {
     async reportResults(report: DispatchReport) {
-      reports.push({ at: Date.now() - started, tokens: report.results.map((r) => r.token) });
+      const tokens = report.results.map((r) => r.token);
+      reports.push({ at: Date.now() - started, tokens, peak: report.peak_in_flight });
       return { delivered: report.results.length };
     },
   };
@@ -53,7 +68,7 @@ function fakeEnv() {
     PLUGIN_CORE: plugin,
     PIPELINE: { idFromString: (id: string) => id, get: () => object },
   } as unknown as Env;
-  return { fake, reports };
+  return { fake, reports, batches };
 }
 
 describe("Dispatcher reports", () => {
@@ -79,6 +94,19 @@ describe("Dispatcher reports", () => {
     // The fast ones were reported well before the slow call ended.
     expect(reports[0]?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(reports[1]?.at ?? 0);
     expect(reports[1]?.at ?? 0).toBeGreaterThanOrEqual(400);
+  });
+
+  it("sends a hand-off of 36 calls as six RPC batches of six: six connections, not 36", async () => {
+    const { fake, reports, batches } = fakeEnv();
+    await performBatch(
+      fake,
+      OBJECT,
+      Array.from({ length: 36 }, (_, i) => call(i, 5)),
+      10_000,
+    );
+    expect(batches).toEqual([6, 6, 6, 6, 6, 6]);
+    expect(reports.flatMap((r) => r.tokens)).toHaveLength(36);
+    expect(reports.every((r) => r.peak === 6)).toBe(true);
   });
 
   it("still ends when the object cannot be reached; the outcomes are left to recovery", async () => {

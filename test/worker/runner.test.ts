@@ -1,32 +1,12 @@
 /** The runner against the real core plugin Worker (service binding) and a plugin that misbehaves. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { type Invocation, invokeOperator } from "../../worker/runner/invoke";
+import { invokeOperator } from "../../worker/runner/invoke";
 import { serviceTransport } from "../../worker/runner/transport";
+import { invocation } from "./invocations";
 
 const core = serviceTransport("core", env.PLUGIN_CORE);
 const misbehaving = serviceTransport("misbehaving", env.MISBEHAVING_PLUGIN);
-
-function invocation(input: Record<string, unknown>, overrides: Partial<Invocation> = {}): Invocation {
-  const now = Date.now();
-  return {
-    invocation_id: `inv_${crypto.randomUUID()}`,
-    idempotency_key: "tk_test",
-    attempt: 1,
-    tenant: "acme",
-    pipeline: "demo",
-    run: "run_1",
-    task: "t",
-    map_index: -1,
-    logical_date: null,
-    input,
-    connection: null,
-    callback_url: "https://updraft.invalid/callbacks/cb_x",
-    deadline: new Date(now + 5000).toISOString(),
-    task_started_at: new Date(now).toISOString(),
-    ...overrides,
-  };
-}
 
 const options = { signingKey: env.SIGNING_KEY };
 

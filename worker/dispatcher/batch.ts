@@ -2,11 +2,15 @@
  * What the PipelineDO hands a Dispatcher invocation and what it gets back: fully built plugin calls
  * (inputs rendered, secrets resolved, not yet signed) and their outcomes, keyed by callback token.
  */
+import { MAX_BATCH_CALLS } from "../runner/batch";
 import type { Invocation } from "../runner/invoke";
 import type { Outcome } from "../runner/outcome";
 
-/** At most this many calls per hand-off: one Dispatcher invocation opens at most 6 connections. */
-export const MAX_BATCH = 6;
+/** Plugin connections one Dispatcher invocation opens at once (Workers allow 6 per invocation). */
+export const MAX_CONNECTIONS = 6;
+
+/** At most this many calls per hand-off: one RPC batch of ≤ 6 calls per connection. */
+export const MAX_BATCH = MAX_CONNECTIONS * MAX_BATCH_CALLS;
 
 export type PreparedCall = {
   /** The dispatch's callback token: unguessable, one per dispatch, names the PipelineDO. */
@@ -17,7 +21,7 @@ export type PreparedCall = {
 
 export type DispatchReport = {
   results: { token: string; outcome: Outcome }[];
-  /** The most plugin calls this Dispatcher invocation had in flight at once. */
+  /** The most plugin connections (RPC batches) this Dispatcher invocation had open at once. */
   peak_in_flight: number;
 };
 

@@ -1,16 +1,17 @@
 /**
  * Dispatcher: a stateless entrypoint of the main Worker, reached through the DISPATCHER service
- * binding (the Worker bound to itself). A PipelineDO hands it a batch of ≤ 6 built plugin calls; it
- * answers at once and performs them in its own invocation (`waitUntil`), so wide fan-out runs in many
- * invocations at the same time instead of waves of six in the object's. Outcomes go back to the
+ * binding (the Worker bound to itself). A PipelineDO hands it a batch of ≤ 36 built plugin calls; it
+ * answers at once and performs them in its own invocation (`waitUntil`), as ≤ 6 RPC batches of ≤ 6
+ * calls to the plugin Worker (runner/batch.ts), so wide fan-out runs in many invocations at the same
+ * time instead of waves of six in the object's, and each invocation keeps to 6 open connections. Outcomes go back to the
  * object with `reportResults`; an outcome counts once, through its dispatch's callback token, so a
  * report delivered twice or late changes nothing, and one that reaches a restarted object still counts
  * (a lost one is sent again by the object's recovery, as the same invocation).
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { invokeOperator } from "../runner/invoke";
+import { invokeBatch, MAX_BATCH_CALLS } from "../runner/batch";
 import type { Outcome } from "../runner/outcome";
-import { serviceTransport } from "../runner/transport";
+import { batchBinding } from "../runner/transport";
 import { type DispatchReport, MAX_BATCH, objectOfToken, type PreparedCall } from "./batch";
 
 export class Dispatcher extends WorkerEntrypoint<Env> {
@@ -33,7 +34,9 @@ export class Dispatcher extends WorkerEntrypoint<Env> {
  */
 export const REPORT_WINDOW_MS = 3;
 
-/** Runs every call at once (≤ 6), reporting outcomes in as few reports as the window allows. */
+const CORE_LABEL = "core (service binding)";
+
+/** Runs every call at once (≤ 36, over ≤ 6 connections), reporting outcomes in as few reports as the window allows. */
 export async function performBatch(
   env: Env,
   object: string,
@@ -41,9 +44,9 @@ export async function performBatch(
   windowMs = REPORT_WINDOW_MS,
 ): Promise<void> {
   const stub = env.PIPELINE.get(env.PIPELINE.idFromString(object));
-  const transport = serviceTransport("core", env.PLUGIN_CORE);
-  let inFlight = 0;
-  let peak = 0;
+  const batches = chunks(calls, MAX_BATCH_CALLS);
+  let inFlight = calls.length;
+  const peak = batches.length;
   let buffered: DispatchReport["results"] = [];
   let window: ReturnType<typeof setTimeout> | null = null;
   const reports: Promise<void>[] = [];
@@ -68,19 +71,23 @@ export async function performBatch(
     if (inFlight === 0) flush();
     else window ??= setTimeout(flush, windowMs);
   };
+  // One RPC call per batch of six; each outcome is reported as soon as its answer arrives.
+  const binding = batchBinding(env.PLUGIN_CORE);
+  const options = { signingKey: env.SIGNING_KEY };
+  const sent = batches.flatMap((batch) => invokeBatch(binding, CORE_LABEL, batch, options));
   await Promise.all(
-    calls.map(async ({ token, operator, invocation }) => {
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      let outcome: Outcome;
-      try {
-        outcome = await invokeOperator(transport, operator, invocation, { signingKey: env.SIGNING_KEY });
-      } finally {
-        inFlight--;
-      }
-      settle(token, outcome);
+    sent.map(async ({ call, outcome }) => {
+      const settled = await outcome;
+      inFlight--;
+      settle(call.token, settled);
     }),
   );
   flush();
   await Promise.all(reports);
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }

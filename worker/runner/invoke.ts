@@ -30,6 +30,34 @@ export const MAX_RESULT_BYTES = 1024 * 1024;
 
 export type InvokeOptions = { signingKey: string; now?: () => Date };
 
+/** One signed operator request, as sent over HTTP or in a batch over a service binding's RPC. */
+export type SignedCall = { operator: string; headers: Record<string, string>; body: string };
+
+export async function signCall(
+  operator: string,
+  invocation: Invocation,
+  { signingKey, now = () => new Date() }: InvokeOptions,
+): Promise<SignedCall> {
+  const body = JSON.stringify(invocation);
+  const headers = { "content-type": "application/json", ...(await signRequest(signingKey, body, now())) };
+  return { operator, headers, body };
+}
+
+/** How long the platform waits for an answer: until the invocation's deadline, at least 1 ms. */
+export function waitMs(invocation: Invocation, now: Date): number {
+  return Math.max(1, Date.parse(invocation.deadline) - now.getTime());
+}
+
+export function notAnswered(label: string, timeoutMs: number): Outcome {
+  return retryableError(`${label} did not answer within ${Math.round(timeoutMs / 1000)}s`);
+}
+
+export function unreachable(label: string, error: unknown): Outcome {
+  return retryableError(
+    `${label} could not be reached: ${error instanceof Error ? error.message : String(error)}`,
+  );
+}
+
 export async function invokeOperator(
   transport: PluginTransport,
   operator: string,
@@ -37,14 +65,10 @@ export async function invokeOperator(
   options: InvokeOptions,
 ): Promise<Outcome> {
   const now = options.now ?? (() => new Date());
-  const body = JSON.stringify(invocation);
-  const timeoutMs = Math.max(1, Date.parse(invocation.deadline) - now().getTime());
+  const timeoutMs = waitMs(invocation, now());
   let response: Response;
   try {
-    const headers = {
-      "content-type": "application/json",
-      ...(await signRequest(options.signingKey, body, now())),
-    };
+    const { headers, body } = await signCall(operator, invocation, options);
     response = await transport.fetch(`/operators/${encodeURIComponent(operator)}`, {
       method: "POST",
       headers,
@@ -54,16 +78,13 @@ export async function invokeOperator(
   } catch (error) {
     const timedOut =
       error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError");
-    return retryableError(
-      timedOut
-        ? `${transport.label} did not answer within ${Math.round(timeoutMs / 1000)}s`
-        : `${transport.label} could not be reached: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    return timedOut ? notAnswered(transport.label, timeoutMs) : unreachable(transport.label, error);
   }
   return readAnswer(transport.label, response, now());
 }
 
-async function readAnswer(label: string, response: Response, now: Date): Promise<Outcome> {
+/** A plugin's HTTP answer as an Outcome; anything but a valid protocol v1 result is a retryable error. */
+export async function readAnswer(label: string, response: Response, now: Date): Promise<Outcome> {
   if (response.status === 429 || response.status === 503) {
     await response.body?.cancel();
     return retryableError(

@@ -2,6 +2,8 @@
  * How the runner reaches a plugin: first-party plugins through a service binding (no network hop
  * outside the isolate's host), third-party plugins over HTTPS at their registered base URL.
  */
+import type { BatchBinding } from "./batch";
+
 export type PluginTransport = {
   /** A label for error messages, e.g. "core (service binding)" or "https://example.com/plugin". */
   readonly label: string;
@@ -14,6 +16,15 @@ export function serviceTransport(name: string, binding: Fetcher): PluginTranspor
     label: `${name} (service binding)`,
     fetch: (path, init) => binding.fetch(`https://${name}.plugins.internal${path}`, init),
   };
+}
+
+/**
+ * The same binding seen as a plugin Worker built with `toWorkerEntrypoint` (plugins/sdk), which also
+ * takes batches over RPC. Generated binding types only know `fetch`; the plugin's class is not visible
+ * from this Worker.
+ */
+export function batchBinding(binding: Fetcher): BatchBinding {
+  return binding as unknown as BatchBinding;
 }
 
 export function httpsTransport(baseUrl: string): PluginTransport {

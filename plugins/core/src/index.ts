@@ -1,5 +1,8 @@
-/** The `updraft-plugin-core` Worker: the built-in operators every tenant gets. */
-import { toWorker } from "../../sdk/src/index.ts";
+/**
+ * The `updraft-plugin-core` Worker: the built-in operators every tenant gets, over HTTP and, for the
+ * platform's service binding, in batches over Workers RPC.
+ */
+import { toWorkerEntrypoint } from "../../sdk/src/entrypoint.ts";
 import { core } from "./plugin.ts";
 
-export default toWorker<Env>(core);
+export default toWorkerEntrypoint<Env>(core);

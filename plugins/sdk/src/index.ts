@@ -1,7 +1,15 @@
 /**
  * @updraft/plugin-sdk — build Updraft plugins (protocol v1). Workers-safe: the Node adapter is in
- * `./node.ts` and the conformance runner in `./conformance.ts`, so neither lands in a Worker bundle.
+ * `./node.ts` and the conformance runner in `./conformance.ts`, so neither lands in a Worker bundle;
+ * the Workers entrypoint class (`toWorkerEntrypoint`) is in `./entrypoint.ts`, as it imports
+ * `cloudflare:workers`.
  */
+export {
+  answerBatch,
+  type BatchAnswer,
+  BatchCall,
+  MAX_BATCH_CALLS,
+} from "./batch.ts";
 export type { FinalResult, OperatorContext } from "./context.ts";
 export {
   type ConnectionTestContext,
@@ -31,4 +39,4 @@ export type { JsonSchema, Manifest, OperatorManifest } from "./manifest.ts";
 export { DURATION_PATTERN, duration, parseDuration, secret } from "./schema.ts";
 export { generateSigningKeyPair, type SigningKeyPair, type SignOptions, signInvocation } from "./sign.ts";
 export { SIGNATURE_HEADERS, TOLERANCE_SECONDS, type Verdict, verifySignature } from "./verify.ts";
-export { toWorker } from "./worker.ts";
+export { toWorker, workerHost } from "./worker.ts";

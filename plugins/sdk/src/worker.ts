@@ -1,10 +1,20 @@
 /** The Cloudflare Workers host adapter. */
 import type { Plugin } from "./define.ts";
 import { type HandlerOptions, handlePluginRequest } from "./handler.ts";
-import { platformFetchFor } from "./host.ts";
+import { type PluginHost, platformFetchFor } from "./host.ts";
 
 function asRecord(env: unknown): Record<string, unknown> {
   return typeof env === "object" && env !== null ? { ...env } : {};
+}
+
+/** The host of one Worker invocation: its bindings, its `waitUntil`, its way to the platform. */
+export function workerHost(env: unknown, ctx: { waitUntil(promise: Promise<unknown>): void }): PluginHost {
+  const bindings = asRecord(env);
+  return {
+    env: bindings,
+    waitUntil: (promise) => ctx.waitUntil(promise),
+    platformFetch: platformFetchFor(bindings),
+  };
 }
 
 /**
@@ -18,17 +28,7 @@ function asRecord(env: unknown): Record<string, unknown> {
 export function toWorker<Env = unknown>(plugin: Plugin, options: HandlerOptions = {}): ExportedHandler<Env> {
   return {
     fetch(request, env, ctx) {
-      const bindings = asRecord(env);
-      return handlePluginRequest(
-        plugin,
-        request,
-        {
-          env: bindings,
-          waitUntil: (promise) => ctx.waitUntil(promise),
-          platformFetch: platformFetchFor(bindings),
-        },
-        options,
-      );
+      return handlePluginRequest(plugin, request, workerHost(env, ctx), options);
     },
   };
 }

@@ -1,0 +1,80 @@
+/**
+ * The service-binding transport (PROTOCOL.md §8): a Worker reached through a service binding may take
+ * up to MAX_BATCH_CALLS signed operator requests in one Workers RPC call instead of one HTTP request
+ * each. Every call is the exact request of §3 (same body, same signature headers) and goes through the
+ * same handler; the answers are the exact responses of §4, written to a stream as each call settles,
+ * so a slow call never holds a fast one back.
+ */
+import { z } from "zod";
+import type { Plugin } from "./define.ts";
+import { type HandlerOptions, handlePluginRequest } from "./handler.ts";
+import type { PluginHost } from "./host.ts";
+
+/** One RPC call carries at most this many operator requests (a Worker opens ≤ 6 connections at once). */
+export const MAX_BATCH_CALLS = 6;
+
+/** One signed operator request: what `POST {base}/operators/{operator}` would have carried. */
+export const BatchCall = z.strictObject({
+  operator: z.string().regex(/^[a-z0-9-]{1,63}$/),
+  headers: z.record(z.string(), z.string()),
+  body: z.string(),
+});
+export type BatchCall = z.output<typeof BatchCall>;
+
+const BatchCalls = z.array(BatchCall).min(1).max(MAX_BATCH_CALLS);
+
+/**
+ * One line of the answer stream: the HTTP response call `index` would have received, or, as the only
+ * line, why the batch as a whole was refused.
+ */
+export type BatchAnswer =
+  | { index: number; status: number; headers: Record<string, string>; body: string }
+  | { refused: string };
+
+/**
+ * Runs every call of a batch at once and streams one JSON line per answer, in the order they settle.
+ *
+ * @example
+ * const lines = answerBatch(plugin, calls, host); // return it from a WorkerEntrypoint method
+ */
+export function answerBatch(
+  plugin: Plugin,
+  calls: unknown,
+  host: PluginHost,
+  options: HandlerOptions = {},
+): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  const line = (answer: BatchAnswer) => encoder.encode(`${JSON.stringify(answer)}\n`);
+  const parsed = BatchCalls.safeParse(calls);
+  if (!parsed.success) {
+    // Not thrown: an exception of an RPC method is logged as uncaught by the plugin's runtime.
+    const refused = line({ refused: `a batch is 1–${MAX_BATCH_CALLS} signed operator requests` });
+    return new ReadableStream({
+      start(controller) {
+        controller.enqueue(refused);
+        controller.close();
+      },
+    });
+  }
+  const base = (options.basePath ?? "").replace(/\/+$/, "");
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = writable.getWriter();
+  const answers = parsed.data.map(async ({ operator, headers, body }, index) => {
+    const request = new Request(`https://plugin.batch${base}/operators/${operator}`, {
+      method: "POST",
+      headers,
+      body,
+    });
+    const response = await handlePluginRequest(plugin, request, host, options);
+    const text = await response.text();
+    const { status } = response;
+    await writer.write(line({ index, status, headers: Object.fromEntries(response.headers), body: text }));
+  });
+  // A caller that stopped reading makes the writes reject; there is nobody left to tell.
+  host.waitUntil(
+    Promise.allSettled(answers)
+      .then(() => writer.close())
+      .catch(() => {}),
+  );
+  return readable;
+}

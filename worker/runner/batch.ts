@@ -1,0 +1,152 @@
+/**
+ * The service-binding transport of plugins/sdk/PROTOCOL.md §8: up to six signed operator requests in
+ * one Workers RPC call (`invoke`) instead of one HTTP request each, answered by a stream of JSON lines,
+ * one per call, as each settles. Each answer is the HTTP response the call would have had and is read
+ * by the same readAnswer; each call keeps its own deadline. Never throws: a batch that fails, a stream
+ * that breaks or ends early, and a line that is not an answer all end as retryable errors.
+ */
+import { z } from "zod";
+import {
+  type Invocation,
+  type InvokeOptions,
+  MAX_RESULT_BYTES,
+  notAnswered,
+  readAnswer,
+  type SignedCall,
+  signCall,
+  unreachable,
+  waitMs,
+} from "./invoke";
+import { type Outcome, retryableError } from "./outcome";
+
+/** At most this many calls per RPC call (the plugin's invocation opens ≤ 6 connections at once). */
+export const MAX_BATCH_CALLS = 6;
+
+/** What a plugin Worker built with `toWorkerEntrypoint` (plugins/sdk) answers over its binding. */
+export interface BatchBinding {
+  invoke(calls: SignedCall[]): Promise<ReadableStream<Uint8Array>>;
+}
+
+const Line = z.union([
+  z.object({
+    index: z.number().int().nonnegative(),
+    status: z.number().int().min(200).max(599),
+    headers: z.record(z.string(), z.string()),
+    body: z.string(),
+  }),
+  z.object({ refused: z.string().max(1000) }),
+]);
+
+/** A line longer than this is not an answer of ours (bodies are limited to MAX_RESULT_BYTES). */
+const MAX_LINE_CHARS = 2 * MAX_RESULT_BYTES + 64 * 1024;
+
+export type BatchedCall = { operator: string; invocation: Invocation };
+
+/**
+ * Sends the calls in one RPC call; each comes back with its outcome's promise, resolved when its
+ * answer line arrives, its deadline passes, or the batch fails.
+ */
+export function invokeBatch<C extends BatchedCall>(
+  binding: BatchBinding,
+  label: string,
+  calls: readonly C[],
+  options: InvokeOptions,
+): Array<{ call: C; outcome: Promise<Outcome> }> {
+  if (calls.length > MAX_BATCH_CALLS) throw new RangeError(`a batch holds at most ${MAX_BATCH_CALLS} calls`);
+  const now = options.now ?? (() => new Date());
+  const sent = calls.map((call) => ({
+    call,
+    pending: new PendingCall(label, waitMs(call.invocation, now())),
+  }));
+  void send(
+    binding,
+    label,
+    calls,
+    options,
+    sent.map(({ pending }) => pending),
+    now,
+  );
+  return sent.map(({ call, pending }) => ({ call, outcome: pending.outcome }));
+}
+
+class PendingCall {
+  readonly outcome: Promise<Outcome>;
+  private resolve: (outcome: Outcome) => void = () => {};
+  private readonly timer: ReturnType<typeof setTimeout>;
+  settled = false;
+
+  constructor(label: string, timeoutMs: number) {
+    this.outcome = new Promise((resolve) => {
+      this.resolve = resolve;
+    });
+    this.timer = setTimeout(() => this.settle(notAnswered(label, timeoutMs)), timeoutMs);
+  }
+
+  settle(outcome: Outcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.resolve(outcome);
+  }
+}
+
+async function send(
+  binding: BatchBinding,
+  label: string,
+  calls: readonly BatchedCall[],
+  options: InvokeOptions,
+  pending: readonly PendingCall[],
+  now: () => Date,
+): Promise<void> {
+  const failAll = (outcome: Outcome) => {
+    for (const call of pending) call.settle(outcome);
+  };
+  let stream: ReadableStream<Uint8Array>;
+  try {
+    const signed = await Promise.all(calls.map((c) => signCall(c.operator, c.invocation, options)));
+    stream = await binding.invoke(signed);
+  } catch (error) {
+    failAll(unreachable(label, error));
+    return;
+  }
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let buffered = "";
+  try {
+    while (pending.some((call) => !call.settled)) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffered += decoder.decode(value, { stream: true });
+      let newline = buffered.indexOf("\n");
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        await settleLine(label, line, pending, now());
+        newline = buffered.indexOf("\n");
+      }
+      if (buffered.length > MAX_LINE_CHARS) throw new Error("an answer line is longer than any answer");
+    }
+  } catch (error) {
+    failAll(retryableError(`${label} sent a broken batch answer: ${messageOf(error)}`));
+  } finally {
+    // Calls that timed out leave the rest of the stream unread.
+    reader.cancel().catch(() => {});
+  }
+  failAll(retryableError(`${label} ended the batch without answering this call`));
+}
+
+async function settleLine(label: string, line: string, pending: readonly PendingCall[], now: Date) {
+  const parsed = Line.safeParse(JSON.parse(line));
+  if (!parsed.success) throw new Error("a line is not an answer");
+  if ("refused" in parsed.data) throw new Error(`the batch was refused: ${parsed.data.refused}`);
+  const { index, status, headers, body } = parsed.data;
+  const call = pending[index];
+  if (!call) throw new Error(`an answer names call ${index} of ${pending.length}`);
+  // 204/205/304 cannot carry a body; a protocol answer never is one of them.
+  const response = new Response([204, 205, 304].includes(status) ? null : body, { status, headers });
+  call.settle(await readAnswer(label, response, now));
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -53,7 +53,7 @@ async function recordReports(stub: DurableObjectStub<PipelineDO>) {
 }
 
 describe("wide fan-out", () => {
-  it("finishes a 200-way for_each with every instance successful and ≤ 6 calls in flight per invocation", async () => {
+  it("finishes a 200-way for_each with every instance successful and ≤ 6 connections open per invocation", async () => {
     const { start, stub } = await withPipeline(wide(200));
     const run = await start();
     expect(run.status).toBe("success");

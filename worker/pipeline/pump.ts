@@ -39,7 +39,7 @@ export class Pump {
     private readonly limit = MAX_IN_FLIGHT,
   ) {}
 
-  /** The most plugin calls that were ever in flight at once in one invocation (asserted by tests). */
+  /** The most plugin connections (calls, hand-offs, RPC batches) ever open at once in one invocation. */
   get peak(): number {
     return Math.max(this.localPeak, this.remotePeak);
   }

@@ -3,8 +3,8 @@
  * binding (the Worker bound to itself). A PipelineDO hands it a batch of ≤ 36 built plugin calls; it
  * answers at once and performs them in its own invocation (`waitUntil`), as ≤ 6 RPC batches of ≤ 6
  * calls to the plugin Worker (runner/batch.ts), so wide fan-out runs in many invocations at the same
- * time instead of waves of six in the object's, and each invocation keeps to 6 open connections. Outcomes go back to the
- * object with `reportResults`; an outcome counts once, through its dispatch's callback token, so a
+ * time instead of waves of six in the object's, each keeping to 6 open connections. Outcomes go back to
+ * the object with `reportResults`; an outcome counts once, through its dispatch's callback token, so a
  * report delivered twice or late changes nothing, and one that reaches a restarted object still counts
  * (a lost one is sent again by the object's recovery, as the same invocation).
  */
@@ -36,7 +36,7 @@ export const REPORT_WINDOW_MS = 3;
 
 const CORE_LABEL = "core (service binding)";
 
-/** Runs every call at once (≤ 36, over ≤ 6 connections), reporting outcomes in as few reports as the window allows. */
+/** Runs every call at once (≤ 36, over ≤ 6 connections), reporting outcomes in as few reports as it can. */
 export async function performBatch(
   env: Env,
   object: string,

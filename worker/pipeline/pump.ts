@@ -4,9 +4,10 @@
  * job steps the planner and feeds the jobs it produced back in, so a chain advances without alarms.
  *
  * When more calls are ready than the object has free slots, they are not sent in waves of six: the
- * pump groups them in batches of ≤ MAX_BATCH and hands each batch to a Dispatcher invocation (remote.ts), so
- * a wide fan-out runs in many invocations at once. A hand-off holds one of the object's slots until the
- * Dispatcher has accepted it; small ready sets (a chain) are called from the object directly.
+ * pump groups them in batches of ≤ MAX_BATCH (36) and hands each batch to a Dispatcher invocation
+ * (remote.ts), so a wide fan-out runs in many invocations at once. A hand-off holds one of the object's
+ * slots until the Dispatcher has accepted it; small ready sets (a chain) are called from the object
+ * directly.
  */
 import { type DispatchReport, MAX_BATCH } from "../dispatcher/batch";
 import type { Outcome } from "../runner/outcome";

@@ -2,8 +2,8 @@
  * The service-binding transport of plugins/sdk/PROTOCOL.md §8: up to six signed operator requests in
  * one Workers RPC call (`invoke`) instead of one HTTP request each, answered by a stream of JSON lines,
  * one per call, as each settles. Each answer is the HTTP response the call would have had and is read
- * by the same readAnswer; each call keeps its own deadline. Never throws: a batch that fails, a stream
- * that breaks or ends early, and a line that is not an answer all end as retryable errors.
+ * by the same readAnswer; each call keeps its own deadline. Outcomes never reject: a batch that fails,
+ * a stream that breaks or ends early, and a line that is not an answer all end as retryable errors.
  */
 import { z } from "zod";
 import {

@@ -6,9 +6,11 @@
  * so a slow call never holds a fast one back.
  */
 import { z } from "zod";
+import { reject } from "./body.ts";
 import type { Plugin } from "./define.ts";
 import { type HandlerOptions, handlePluginRequest } from "./handler.ts";
 import type { PluginHost } from "./host.ts";
+import { toResponse } from "./outcome.ts";
 
 /** One RPC call carries at most this many operator requests (a Worker opens ≤ 6 connections at once). */
 export const MAX_BATCH_CALLS = 6;
@@ -59,13 +61,8 @@ export function answerBatch(
   const base = (options.basePath ?? "").replace(/\/+$/, "");
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const writer = writable.getWriter();
-  const answers = parsed.data.map(async ({ operator, headers, body }, index) => {
-    const request = new Request(`https://plugin.batch${base}/operators/${operator}`, {
-      method: "POST",
-      headers,
-      body,
-    });
-    const response = await handlePluginRequest(plugin, request, host, options);
+  const answers = parsed.data.map(async (call, index) => {
+    const response = await answerCall(plugin, call, host, options, base);
     const text = await response.text();
     const { status } = response;
     await writer.write(line({ index, status, headers: Object.fromEntries(response.headers), body: text }));
@@ -77,4 +74,26 @@ export function answerBatch(
       .catch(() => {}),
   );
   return readable;
+}
+
+/** The answer `POST {base}/operators/{operator}` would have had; headers HTTP cannot carry are a 400. */
+function answerCall(
+  plugin: Plugin,
+  { operator, headers, body }: BatchCall,
+  host: PluginHost,
+  options: HandlerOptions,
+  base: string,
+): Promise<Response> {
+  let request: Request;
+  try {
+    request = new Request(`https://plugin.batch${base}/operators/${operator}`, {
+      method: "POST",
+      headers,
+      body,
+    });
+  } catch {
+    const refusal = reject(400, "invalid_invocation", "the call's headers are not valid HTTP headers");
+    return Promise.resolve(toResponse(refusal));
+  }
+  return handlePluginRequest(plugin, request, host, options);
 }

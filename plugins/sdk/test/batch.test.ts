@@ -64,6 +64,17 @@ describe("answerBatch", () => {
     ]);
   });
 
+  it("answers a call whose headers HTTP cannot carry with a 400, and runs the others", async () => {
+    const good = await signed("greet", { name: "Ada" });
+    const calls = [good, { ...good, headers: { ...good.headers, "bad header": "x" } }];
+    const lines = await read(answerBatch(hello, calls, host));
+    const statuses = lines.map(({ answer }) => ("index" in answer ? [answer.index, answer.status] : []));
+    expect(statuses.sort()).toEqual([
+      [0, 200],
+      [1, 400],
+    ]);
+  });
+
   it("writes a fast call's answer before a slow one ends", async () => {
     const soon = new Date(Date.now() + 300).toISOString();
     const calls = [

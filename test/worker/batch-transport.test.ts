@@ -162,6 +162,13 @@ describe("batch transport → plugins that break the stream", () => {
     expect(errorOf(result)).toContain("not JSON");
   });
 
+  it("honours a back-off answer's Retry-After, whatever the header's case", async () => {
+    const line = `${JSON.stringify({ index: 0, status: 503, headers: { "Retry-After": "7" }, body: "" })}\n`;
+    const [result] = await outcomes(streaming([line]), [{ operator: "noop", invocation: invocation({}) }]);
+    expect(result).toMatchObject({ kind: "failure", retryable: true, retryAfterMs: 7000 });
+    expect(errorOf(result)).toContain("asked to back off (503)");
+  });
+
   it("a stream that never ends times each call out at its own deadline", async () => {
     const started = Date.now();
     const results = await outcomes(streaming([ok(0)], { end: false }), [

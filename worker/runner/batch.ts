@@ -7,11 +7,11 @@
  */
 import { z } from "zod";
 import {
+  answerOf,
   type Invocation,
   type InvokeOptions,
   MAX_RESULT_BYTES,
   notAnswered,
-  readAnswer,
   type SignedCall,
   signCall,
   unreachable,
@@ -121,7 +121,7 @@ async function send(
       while (newline >= 0) {
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
-        await settleLine(label, line, pending, now());
+        settleLine(label, line, pending, now());
         newline = buffered.indexOf("\n");
       }
       if (buffered.length > MAX_LINE_CHARS) throw new Error("an answer line is longer than any answer");
@@ -135,16 +135,15 @@ async function send(
   failAll(retryableError(`${label} ended the batch without answering this call`));
 }
 
-async function settleLine(label: string, line: string, pending: readonly PendingCall[], now: Date) {
+function settleLine(label: string, line: string, pending: readonly PendingCall[], now: Date) {
   const parsed = Line.safeParse(JSON.parse(line));
   if (!parsed.success) throw new Error("a line is not an answer");
   if ("refused" in parsed.data) throw new Error(`the batch was refused: ${parsed.data.refused}`);
   const { index, status, headers, body } = parsed.data;
   const call = pending[index];
   if (!call) throw new Error(`an answer names call ${index} of ${pending.length}`);
-  // 204/205/304 cannot carry a body; a protocol answer never is one of them.
-  const response = new Response([204, 205, 304].includes(status) ? null : body, { status, headers });
-  call.settle(await readAnswer(label, response, now));
+  const retryAfter = Object.entries(headers).find(([name]) => name.toLowerCase() === "retry-after");
+  call.settle(answerOf(label, status, retryAfter?.[1] ?? null, body, now));
 }
 
 function messageOf(error: unknown): string {

@@ -85,49 +85,59 @@ export async function invokeOperator(
 
 /** A plugin's HTTP answer as an Outcome; anything but a valid protocol v1 result is a retryable error. */
 export async function readAnswer(label: string, response: Response, now: Date): Promise<Outcome> {
-  if (response.status === 429 || response.status === 503) {
-    await response.body?.cancel();
-    return retryableError(
-      `${label} asked to back off (${response.status})`,
-      retryAfterMs(response.headers.get("retry-after"), now),
-    );
-  }
-  const declared = Number(response.headers.get("content-length") ?? "0");
-  if (declared > MAX_RESULT_BYTES) {
+  const { status, headers } = response;
+  const declared = Number(headers.get("content-length") ?? "0");
+  if (!backsOff(status) && declared > MAX_RESULT_BYTES) {
     await response.body?.cancel();
     return retryableError(`${label} answered ${declared} bytes; results are limited to ${MAX_RESULT_BYTES}`);
   }
-  const text = await response.text();
+  if (backsOff(status)) {
+    // Its status and Retry-After say everything; the body is not read.
+    await response.body?.cancel();
+    return answerOf(label, status, headers.get("retry-after"), "", now);
+  }
+  return answerOf(label, status, headers.get("retry-after"), await response.text(), now);
+}
+
+const backsOff = (status: number) => status === 429 || status === 503;
+
+/** The Outcome of an answer already read: its status, its Retry-After header and its body text. */
+export function answerOf(
+  label: string,
+  status: number,
+  retryAfter: string | null,
+  text: string,
+  now: Date,
+): Outcome {
+  if (backsOff(status)) {
+    return retryableError(`${label} asked to back off (${status})`, retryAfterMs(retryAfter, now));
+  }
   if (text.length > MAX_RESULT_BYTES)
     return retryableError(`${label} answered more than ${MAX_RESULT_BYTES} bytes`);
   let parsed: ReturnType<typeof PluginResult.safeParse>;
   try {
     parsed = PluginResult.safeParse(JSON.parse(text));
   } catch {
-    return retryableError(
-      `${label} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`,
-    );
+    return retryableError(`${label} answered ${status} with a body that is not JSON: ${text.slice(0, 200)}`);
   }
   if (!parsed.success) {
-    return retryableError(
-      `${label} answered ${response.status} with a body that is not a protocol v1 result`,
-    );
+    return retryableError(`${label} answered ${status} with a body that is not a protocol v1 result`);
   }
   const outcome = toOutcome(parsed.data);
   const expected = outcome.kind === "running" ? 202 : 200;
-  if (response.status !== expected) {
+  if (status !== expected) {
     // Protocol refusals (401 bad signature, 400 invalid invocation…) carry a failure body; they say
     // the platform and the plugin disagree, which a later attempt (after a key rotation) may fix.
     // A 404 says the operator does not exist: no attempt can fix that.
     const detail = outcome.kind === "failure" ? `: ${outcome.error}` : "";
-    if (response.status === 404)
+    if (status === 404)
       return {
         kind: "failure",
         error: `${label} has no such operator (404)${detail}`,
         retryable: false,
         logs: [],
       };
-    return retryableError(`${label} refused the invocation (${response.status})${detail}`);
+    return retryableError(`${label} refused the invocation (${status})${detail}`);
   }
   return outcome;
 }

@@ -8,9 +8,9 @@
 import { z } from "zod";
 import { reject } from "./body.ts";
 import type { Plugin } from "./define.ts";
-import { type HandlerOptions, handlePluginRequest } from "./handler.ts";
+import { answerRequest, type HandlerOptions } from "./handler.ts";
 import type { PluginHost } from "./host.ts";
-import { toResponse } from "./outcome.ts";
+import { type Outcome, toWire } from "./outcome.ts";
 
 /** One RPC call carries at most this many operator requests (a Worker opens ≤ 6 connections at once). */
 export const MAX_BATCH_CALLS = 6;
@@ -62,10 +62,8 @@ export function answerBatch(
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const writer = writable.getWriter();
   const answers = parsed.data.map(async (call, index) => {
-    const response = await answerCall(plugin, call, host, options, base);
-    const text = await response.text();
-    const { status } = response;
-    await writer.write(line({ index, status, headers: Object.fromEntries(response.headers), body: text }));
+    const { status, headers, body } = toWire(await answerCall(plugin, call, host, options, base));
+    await writer.write(line({ index, status, headers, body: JSON.stringify(body) }));
   });
   // A caller that stopped reading makes the writes reject; there is nobody left to tell.
   host.waitUntil(
@@ -83,7 +81,7 @@ function answerCall(
   host: PluginHost,
   options: HandlerOptions,
   base: string,
-): Promise<Response> {
+): Promise<Outcome> {
   let request: Request;
   try {
     request = new Request(`https://plugin.batch${base}/operators/${operator}`, {
@@ -92,8 +90,9 @@ function answerCall(
       body,
     });
   } catch {
-    const refusal = reject(400, "invalid_invocation", "the call's headers are not valid HTTP headers");
-    return Promise.resolve(toResponse(refusal));
+    return Promise.resolve(
+      reject(400, "invalid_invocation", "the call's headers are not valid HTTP headers"),
+    );
   }
-  return handlePluginRequest(plugin, request, host, options);
+  return answerRequest(plugin, request, host, options);
 }

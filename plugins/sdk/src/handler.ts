@@ -86,14 +86,22 @@ export async function handlePluginRequest(
   host: PluginHost,
   options: HandlerOptions = {},
 ): Promise<Response> {
-  let outcome: Outcome;
+  const response = toResponse(await answerRequest(plugin, request, host, options));
+  return request.method === "HEAD" ? new Response(null, response) : response;
+}
+
+/** What handlePluginRequest answers, before it becomes a Response (batches write it as a line). */
+export async function answerRequest(
+  plugin: Plugin,
+  request: Request,
+  host: PluginHost,
+  options: HandlerOptions = {},
+): Promise<Outcome> {
   try {
-    outcome = await outcomeFor(plugin, request, host, options.basePath ?? "");
+    return await outcomeFor(plugin, request, host, options.basePath ?? "");
   } catch (thrown) {
     // A bug in the SDK or host must still answer in protocol shape; the platform retries it.
     console.error("updraft plugin: unexpected error", thrown);
-    outcome = { kind: "crashed", error: "the plugin failed unexpectedly" };
+    return { kind: "crashed", error: "the plugin failed unexpectedly" };
   }
-  const response = toResponse(outcome);
-  return request.method === "HEAD" ? new Response(null, response) : response;
 }

@@ -18,7 +18,7 @@ function outcomes(binding: BatchBinding, calls: { operator: string; invocation: 
 }
 
 /** A plugin Worker whose `invoke` answers with the given lines (or throws, or never ends). */
-function streaming(lines: string[], { end = true } = {}): BatchBinding {
+function streaming(lines: string[], { end = true, onCancel = () => {} } = {}): BatchBinding {
   return {
     async invoke() {
       const encoder = new TextEncoder();
@@ -27,6 +27,7 @@ function streaming(lines: string[], { end = true } = {}): BatchBinding {
           for (const line of lines) controller.enqueue(encoder.encode(line));
           if (end) controller.close();
         },
+        cancel: onCancel,
       });
     },
   };
@@ -171,7 +172,11 @@ describe("batch transport → plugins that break the stream", () => {
 
   it("a stream that never ends times each call out at its own deadline", async () => {
     const started = Date.now();
-    const results = await outcomes(streaming([ok(0)], { end: false }), [
+    let cancelled = false;
+    const onCancel = () => {
+      cancelled = true;
+    };
+    const results = await outcomes(streaming([ok(0)], { end: false, onCancel }), [
       { operator: "noop", invocation: invocation({}) },
       {
         operator: "noop",
@@ -182,6 +187,9 @@ describe("batch transport → plugins that break the stream", () => {
     expect(errorOf(results[1])).toContain("did not answer within");
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(Date.now() - started).toBeLessThan(3000);
+    // Nothing is left waiting on the stream once every call has its outcome.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(cancelled).toBe(true);
   });
 
   it("a line longer than any answer breaks the batch instead of filling memory", async () => {

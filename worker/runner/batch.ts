@@ -110,6 +110,9 @@ async function send(
     return;
   }
   const reader = stream.getReader();
+  // Once every call is settled (the last ones maybe by their deadlines) nothing more is read: a read
+  // still waiting on a stream that never ends returns at once.
+  void Promise.all(pending.map((call) => call.outcome)).then(() => reader.cancel().catch(() => {}));
   const decoder = new TextDecoder();
   let buffered = "";
   try {
@@ -128,9 +131,6 @@ async function send(
     }
   } catch (error) {
     failAll(retryableError(`${label} sent a broken batch answer: ${messageOf(error)}`));
-  } finally {
-    // Calls that timed out leave the rest of the stream unread.
-    reader.cancel().catch(() => {});
   }
   failAll(retryableError(`${label} ended the batch without answering this call`));
 }

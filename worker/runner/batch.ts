@@ -37,6 +37,12 @@ const Line = z.union([
   z.object({ refused: z.string().max(1000) }),
 ]);
 
+/**
+ * How long past a call's deadline its answer is still awaited: a plugin answers its own deadline (the
+ * SDK does), and that answer says more than a timeout here. Only a plugin that hangs meets this one.
+ */
+export const DEADLINE_GRACE_MS = 1000;
+
 /** A line longer than this is not an answer of ours (bodies are limited to MAX_RESULT_BYTES). */
 const MAX_LINE_CHARS = 2 * MAX_RESULT_BYTES + 64 * 1024;
 
@@ -74,12 +80,16 @@ class PendingCall {
   private resolve: (outcome: Outcome) => void = () => {};
   private readonly timer: ReturnType<typeof setTimeout>;
   settled = false;
+  timedOut = false;
 
   constructor(label: string, timeoutMs: number) {
     this.outcome = new Promise((resolve) => {
       this.resolve = resolve;
     });
-    this.timer = setTimeout(() => this.settle(notAnswered(label, timeoutMs)), timeoutMs);
+    this.timer = setTimeout(() => {
+      this.timedOut = !this.settled;
+      this.settle(notAnswered(label, timeoutMs));
+    }, timeoutMs + DEADLINE_GRACE_MS);
   }
 
   settle(outcome: Outcome): void {
@@ -110,9 +120,12 @@ async function send(
     return;
   }
   const reader = stream.getReader();
-  // Once every call is settled (the last ones maybe by their deadlines) nothing more is read: a read
-  // still waiting on a stream that never ends returns at once.
-  void Promise.all(pending.map((call) => call.outcome)).then(() => reader.cancel().catch(() => {}));
+  // Once every call is settled and one of them by its deadline, the rest of the stream is not wanted: a
+  // read still waiting on a stream that never ends returns at once. (Not after ordinary answers: the
+  // runtime reports the cancellation of an RPC stream as an unhandled rejection in the plugin.)
+  void Promise.all(pending.map((call) => call.outcome)).then(() => {
+    if (pending.some((call) => call.timedOut)) reader.cancel(new Error("no call is waiting")).catch(() => {});
+  });
   const decoder = new TextDecoder();
   let buffered = "";
   try {

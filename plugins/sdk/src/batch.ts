@@ -65,7 +65,7 @@ export function answerBatch(
     const { status, headers, body } = toWire(await answerCall(plugin, call, host, options, base));
     await writer.write(line({ index, status, headers, body: JSON.stringify(body) }));
   });
-  // A caller that stopped reading makes the writes reject; there is nobody left to tell.
+  // A caller that stopped reading makes the writes and the close reject; there is nobody left to tell.
   host.waitUntil(
     Promise.allSettled(answers)
       .then(() => writer.close())

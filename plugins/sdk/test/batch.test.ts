@@ -87,6 +87,21 @@ describe("answerBatch", () => {
     expect(lines[1]?.at).toBeGreaterThanOrEqual(250);
   });
 
+  it("finishes its work quietly when the caller stops reading half-way", async () => {
+    const background: Promise<unknown>[] = [];
+    const soon = new Date(Date.now() + 200).toISOString();
+    const calls = [
+      await signed("greet", { name: "Ada" }),
+      await signed("outcome", { kind: "hang" }, { deadline: soon }),
+    ];
+    const reader = answerBatch(hello, calls, { ...host, waitUntil: (p) => background.push(p) }).getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toContain('"index":0');
+    await reader.cancel(new Error("the platform gave up"));
+    // The hanging call's answer has nowhere to go; nothing may reject unhandled (vitest fails on that).
+    await expect(Promise.all(background)).resolves.toBeDefined();
+  });
+
   it("refuses a batch that is not 1–6 well-formed calls in one line, running nothing", async () => {
     const ok = await signed("greet", { name: "Ada" });
     const bad: unknown[] = [

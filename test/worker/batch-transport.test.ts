@@ -164,10 +164,17 @@ describe("batch transport → plugins that break the stream", () => {
   });
 
   it("honours a back-off answer's Retry-After, whatever the header's case", async () => {
-    const line = `${JSON.stringify({ index: 0, status: 503, headers: { "Retry-After": "7" }, body: "" })}\n`;
-    const [result] = await outcomes(streaming([line]), [{ operator: "noop", invocation: invocation({}) }]);
-    expect(result).toMatchObject({ kind: "failure", retryable: true, retryAfterMs: 7000 });
-    expect(errorOf(result)).toContain("asked to back off (503)");
+    const failure = { status: "failure", error: "the server answered 429", retryable: true };
+    const lines = [
+      { index: 0, status: 503, headers: { "Retry-After": "7" }, body: JSON.stringify(failure) },
+      { index: 1, status: 429, headers: { "retry-after": "2" }, body: "<html>slow down</html>" },
+    ].map((line) => `${JSON.stringify(line)}\n`);
+    const results = await outcomes(streaming(lines), two());
+    expect(results[0]).toMatchObject({ kind: "failure", retryable: true, retryAfterMs: 7000 });
+    // The plugin's own reason is kept; a body that is not a protocol failure is left out.
+    expect(errorOf(results[0])).toBe("plugin asked to back off (503): the server answered 429");
+    expect(results[1]).toMatchObject({ kind: "failure", retryable: true, retryAfterMs: 2000 });
+    expect(errorOf(results[1])).toBe("plugin asked to back off (429)");
   });
 
   it("a stream that never ends times each call out after its own deadline and a grace", async () => {

@@ -81,9 +81,10 @@ describe("runner → a plugin that gets the protocol wrong", () => {
     });
   }
 
-  it("honours 429 with Retry-After", async () => {
+  it("honours 429 with Retry-After, keeping the plugin's reason", async () => {
     const outcome = await invokeOperator(misbehaving, "backoff", invocation({}), options);
     expect(outcome).toMatchObject({ kind: "failure", retryable: true, retryAfterMs: 7000 });
+    expect(outcome).toMatchObject({ error: "misbehaving (service binding) asked to back off (429): busy" });
   });
 
   it("gives up on a plugin that never answers at the deadline", async () => {

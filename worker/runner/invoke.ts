@@ -87,19 +87,25 @@ export async function invokeOperator(
 export async function readAnswer(label: string, response: Response, now: Date): Promise<Outcome> {
   const { status, headers } = response;
   const declared = Number(headers.get("content-length") ?? "0");
-  if (!backsOff(status) && declared > MAX_RESULT_BYTES) {
+  if (declared > MAX_RESULT_BYTES) {
     await response.body?.cancel();
+    if (backsOff(status)) return answerOf(label, status, headers.get("retry-after"), "", now);
     return retryableError(`${label} answered ${declared} bytes; results are limited to ${MAX_RESULT_BYTES}`);
-  }
-  if (backsOff(status)) {
-    // Its status and Retry-After say everything; the body is not read.
-    await response.body?.cancel();
-    return answerOf(label, status, headers.get("retry-after"), "", now);
   }
   return answerOf(label, status, headers.get("retry-after"), await response.text(), now);
 }
 
 const backsOff = (status: number) => status === 429 || status === 503;
+
+function failureIn(text: string): string | null {
+  if (text.length === 0 || text.length > MAX_RESULT_BYTES) return null;
+  try {
+    const parsed = PluginResult.safeParse(JSON.parse(text));
+    return parsed.success && parsed.data.status === "failure" ? parsed.data.error : null;
+  } catch {
+    return null;
+  }
+}
 
 /** The Outcome of an answer already read: its status, its Retry-After header and its body text. */
 export function answerOf(
@@ -110,7 +116,10 @@ export function answerOf(
   now: Date,
 ): Outcome {
   if (backsOff(status)) {
-    return retryableError(`${label} asked to back off (${status})`, retryAfterMs(retryAfter, now));
+    // An SDK plugin says why in a failure body (e.g. the remote API's own 429); anything else is left out.
+    const why = failureIn(text);
+    const message = `${label} asked to back off (${status})${why ? `: ${why}` : ""}`;
+    return retryableError(message, retryAfterMs(retryAfter, now));
   }
   if (text.length > MAX_RESULT_BYTES)
     return retryableError(`${label} answered more than ${MAX_RESULT_BYTES} bytes`);

@@ -57,6 +57,11 @@ describe("core/http against a local target (private network allowed)", () => {
     expect(String(answer.body.error)).toContain(`answered ${code}`);
   });
 
+  it("says only the status when the error answer has no body", async () => {
+    const answer = await invoke("http", { url: target("/status?code=429&retry_after=1&empty=1") });
+    expect(answer.body).toMatchObject({ error: "the server answered 429" });
+  });
+
   it("turns 429 and 503 with Retry-After into a 503 with Retry-After", async () => {
     for (const code of [429, 503]) {
       const answer = await invoke("http", { url: target(`/status?code=${code}&retry_after=7`) });

@@ -40,7 +40,7 @@ async function answer(request: IncomingMessage, response: ServerResponse): Promi
         "content-type": "application/json",
         ...(retryAfter ? { "retry-after": retryAfter } : {}),
       });
-      response.end(JSON.stringify({ error: "as requested" }));
+      response.end(param("empty") ? "" : JSON.stringify({ error: "as requested" }));
       return;
     }
     case "/big":

@@ -68,7 +68,8 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
 /** Throws the error a non-2xx status calls for; returns for statuses that are a success. */
 export function raiseForStatus(status: number, headers: Headers, body: unknown): void {
   if (status < 400) return;
-  const snippet = (typeof body === "string" ? body : (JSON.stringify(body) ?? "")).slice(0, 500);
+  const text = body === null ? "" : typeof body === "string" ? body : (JSON.stringify(body) ?? "");
+  const snippet = text.slice(0, 500);
   const message = `the server answered ${status}${snippet ? `: ${snippet}` : ""}`;
   const wait = retryAfterMs(headers.get("retry-after"));
   if ((status === 429 || status === 503) && wait !== null) throw new RetryAfterError(wait, message);

@@ -69,13 +69,7 @@ describe("storage writes", () => {
 
   it("folds a fan-out's answers: fewer writes of the run than mapped instances", async () => {
     const items = 60;
-    const { stub, start } = await withPipeline({
-      name: "Fan-out",
-      concurrency: { max_active_tasks: items },
-      tasks: [
-        { id: "each", uses: "core/noop@^1", for_each: `{{ [1..${items}] }}`, with: { value: "{{ item }}" } },
-      ],
-    });
+    const { stub, start } = await withPipeline(fanOut(items));
     const writes = await countRunWrites(stub);
     const run = await start();
     expect(run.status).toBe("success");
@@ -87,13 +81,7 @@ describe("storage writes", () => {
 
   it("writes a fan-out's per-instance rows (timers, tokens, outputs, logs) in multi-row statements, and reads none per instance", async () => {
     const items = 100;
-    const { stub, start } = await withPipeline({
-      name: "Fan-out",
-      concurrency: { max_active_tasks: items },
-      tasks: [
-        { id: "each", uses: "core/noop@^1", for_each: `{{ [1..${items}] }}`, with: { value: "{{ item }}" } },
-      ],
-    });
+    const { stub, start } = await withPipeline(fanOut(items));
     const statements = await countStatements(stub);
     const run = await start();
     expect(run.status).toBe("success");
@@ -170,3 +158,14 @@ describe("no await on storage in the object's loops, by construction", () => {
     ]);
   });
 });
+
+/** One noop task mapped over 1..items, with room for every instance at once. */
+function fanOut(items: number) {
+  return {
+    name: "Fan-out",
+    concurrency: { max_active_tasks: items },
+    tasks: [
+      { id: "each", uses: "core/noop@^1", for_each: `{{ [1..${items}] }}`, with: { value: "{{ item }}" } },
+    ],
+  };
+}

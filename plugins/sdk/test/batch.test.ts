@@ -35,6 +35,12 @@ async function read(stream: ReadableStream<Uint8Array>) {
   return lines;
 }
 
+/** [index, status] of every answer line, by index. */
+async function statuses(stream: ReadableStream<Uint8Array>) {
+  const lines = await read(stream);
+  return lines.map(({ answer }) => ("index" in answer ? [answer.index, answer.status] : [])).sort();
+}
+
 describe("answerBatch", () => {
   it("answers each call as its HTTP request would have been answered, by index", async () => {
     const calls = [
@@ -56,9 +62,7 @@ describe("answerBatch", () => {
       await signed("greet", { name: "Ada" }),
       await signed("greet", { name: "Eve" }, { jwk: stranger.privateJwk }),
     ];
-    const lines = await read(answerBatch(hello, calls, host));
-    const statuses = lines.map(({ answer }) => ("index" in answer ? [answer.index, answer.status] : []));
-    expect(statuses.sort()).toEqual([
+    expect(await statuses(answerBatch(hello, calls, host))).toEqual([
       [0, 200],
       [1, 401],
     ]);
@@ -67,9 +71,7 @@ describe("answerBatch", () => {
   it("answers a call whose headers HTTP cannot carry with a 400, and runs the others", async () => {
     const good = await signed("greet", { name: "Ada" });
     const calls = [good, { ...good, headers: { ...good.headers, "bad header": "x" } }];
-    const lines = await read(answerBatch(hello, calls, host));
-    const statuses = lines.map(({ answer }) => ("index" in answer ? [answer.index, answer.status] : []));
-    expect(statuses.sort()).toEqual([
+    expect(await statuses(answerBatch(hello, calls, host))).toEqual([
       [0, 200],
       [1, 400],
     ]);

@@ -1,6 +1,7 @@
 // `npm run bench`: starts the product and a local no-op HTTP target, runs the scenarios of
 // DESIGN.md §7 that the engine serves today, and prints them as a table against their targets.
 // Targets live here, not in timed unit tests.
+import { prepareLoad, runLoad } from "../support/load.mjs";
 import { startServer } from "../support/server.mjs";
 import { chainSpec, fanOutSpec, wideFanOutSpec } from "./specs.mjs";
 import { startTarget } from "./target.mjs";
@@ -100,7 +101,7 @@ function samples(name, values) {
   if (process.env.BENCH_VERBOSE) console.log(`${name}: ${values.map((v) => v.toFixed(1)).join(" ")}`);
 }
 
-// `npm run bench -- chain wide` runs only the named scenarios (chain, fanout, wide).
+// `npm run bench -- chain wide` runs only the named scenarios (chain, fanout, wide, load).
 const only = new Set(process.argv.slice(2));
 const wanted = (name) => only.size === 0 || only.has(name);
 
@@ -118,6 +119,7 @@ try {
   if (wanted("chain")) await chain(server, token, target, rows, rtt);
   if (wanted("fanout")) await fanOut(server, token, target, rows);
   if (wanted("wide")) await wide(server, token, rows);
+  if (wanted("load")) await load(server, rows);
   rows.push(["loopback HTTP round trip (same run), p50", rtt, "reference", true]);
 } finally {
   await server.stop();
@@ -178,6 +180,18 @@ async function wide(server, token, rows) {
     "≤ 2000 ms",
     p50(makespans) <= 2000,
   ]);
+}
+
+/** Issue 11 §1: 20,000 mixed requests (reads, writes, run starts, sign-ins) at concurrency 8. */
+async function load(server, rows) {
+  const setUp = await prepareLoad(`http://127.0.0.1:${server.port}`, `bench-${Date.now()}`);
+  const result = await runLoad(setUp, { total: 20_000, concurrency: 8 });
+  if (process.env.BENCH_VERBOSE) console.log(JSON.stringify(result));
+  const broken = result.serverErrors + result.failed;
+  rows.push(["load, 20,000 mixed @ 8: answers >= 500 or none (count)", broken, "0", broken === 0]);
+  rows.push(["load: throughput (requests/s)", result.perSecond, "reference", true]);
+  rows.push(["load: latency p50", result.p50, "reference", true]);
+  rows.push(["load: latency p99", result.p99, "reference", true]);
 }
 
 const width = Math.max(...rows.map((r) => r[0].length));

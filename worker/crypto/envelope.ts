@@ -8,20 +8,20 @@ import { fromBase64, toBase64 } from "./encoding";
 import { randomBytes } from "./random";
 
 const IV_BYTES = 12;
-const masterKeys = new Map<string, Promise<CryptoKey>>();
+/** Imported master keys, kept once settled: a pending import belongs to the request that started it. */
+const masterKeys = new Map<string, CryptoKey>();
 
 function importAesKey(raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
   return crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
 }
 
-function masterKey(masterKeyBase64: string): Promise<CryptoKey> {
-  let key = masterKeys.get(masterKeyBase64);
-  if (!key) {
-    const raw = fromBase64(masterKeyBase64);
-    if (raw.length !== 32) throw new Error("MASTER_KEY must be 32 bytes, base64-encoded");
-    key = importAesKey(raw);
-    masterKeys.set(masterKeyBase64, key);
-  }
+async function masterKey(masterKeyBase64: string): Promise<CryptoKey> {
+  const kept = masterKeys.get(masterKeyBase64);
+  if (kept) return kept;
+  const raw = fromBase64(masterKeyBase64);
+  if (raw.length !== 32) throw new Error("MASTER_KEY must be 32 bytes, base64-encoded");
+  const key = await importAesKey(raw);
+  masterKeys.set(masterKeyBase64, key);
   return key;
 }
 

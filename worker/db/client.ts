@@ -1,16 +1,35 @@
-import { type Compilable, Kysely } from "kysely";
+import { type Compilable, Kysely, SqliteAdapter } from "kysely";
 import { D1Dialect } from "kysely-d1";
 import type { Database } from "./schema";
 
 export type Db = Kysely<Database>;
 
+/**
+ * D1 has no connections: every query is its own request to the database. Kysely's SQLite adapter says
+ * "one connection", so Kysely would put every query of the isolate behind one mutex, and a lock released
+ * by one request would resume another request's query in the wrong request context; one cancelled request
+ * then wedged every D1 query that followed. Saying "many connections" drops the mutex: no promise of one
+ * request is ever awaited by another.
+ */
+class D1Adapter extends SqliteAdapter {
+  override get supportsMultipleConnections(): boolean {
+    return true;
+  }
+}
+
+class ConcurrentD1Dialect extends D1Dialect {
+  override createAdapter(): SqliteAdapter {
+    return new D1Adapter();
+  }
+}
+
 const clients = new WeakMap<D1Database, Db>();
 
-/** One Kysely per D1 binding per isolate: the dialect holds no connection state worth recreating. */
+/** One Kysely per D1 binding per isolate: with no mutex it holds no pending work between requests. */
 export function db(d1: D1Database): Db {
   let client = clients.get(d1);
   if (!client) {
-    client = new Kysely<Database>({ dialect: new D1Dialect({ database: d1 }) });
+    client = new Kysely<Database>({ dialect: new ConcurrentD1Dialect({ database: d1 }) });
     clients.set(d1, client);
   }
   return client;

@@ -15,19 +15,22 @@ const PrivateJwk = z.object({
 });
 
 type Signer = { key: CryptoKey; kid: string };
-const signers = new Map<string, Promise<Signer>>();
+/** Imported keys, kept once settled: a pending import belongs to the request that started it. */
+const signers = new Map<string, Signer>();
 
-function signerFor(signingKey: string): Promise<Signer> {
-  let signer = signers.get(signingKey);
-  if (!signer) {
-    const jwk = PrivateJwk.parse(JSON.parse(signingKey));
-    signer = crypto.subtle
-      .importKey("jwk", { kty: jwk.kty, crv: jwk.crv, x: jwk.x, d: jwk.d }, { name: "Ed25519" }, false, [
-        "sign",
-      ])
-      .then((key) => ({ key, kid: jwk.kid }));
-    signers.set(signingKey, signer);
-  }
+async function signerFor(signingKey: string): Promise<Signer> {
+  const kept = signers.get(signingKey);
+  if (kept) return kept;
+  const jwk = PrivateJwk.parse(JSON.parse(signingKey));
+  const key = await crypto.subtle.importKey(
+    "jwk",
+    { kty: jwk.kty, crv: jwk.crv, x: jwk.x, d: jwk.d },
+    { name: "Ed25519" },
+    false,
+    ["sign"],
+  );
+  const signer = { key, kid: jwk.kid };
+  signers.set(signingKey, signer);
   return signer;
 }
 

@@ -12,7 +12,7 @@ export { pipelineJsonSchema } from "./spec/editor-schema";
 export { RETRY_BACKOFFS, TRIGGER_RULES, type TriggerRule } from "./spec/fields";
 export type { Issue, PathSegment, SpecError } from "./spec/issue";
 export { type PipelineSpec, PipelineSpecSchema } from "./spec/pipeline";
-export { parseUses, type Task } from "./spec/task";
+export { MAX_FOR_EACH_ITEMS, parseUses, type Task } from "./spec/task";
 export { secretReferenceName, type Trigger, WEBHOOK_SCHEMES, type WebhookTrigger } from "./spec/trigger";
 export {
   type ParsedSpec,

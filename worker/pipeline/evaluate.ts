@@ -1,9 +1,12 @@
 /** Answers the planner's `evaluate` effects: a task's `when`, or its `for_each` list (stored by reference). */
-import type { RunEvent } from "../engine";
+import { MAX_FOR_EACH_ITEMS, type RunEvent } from "../engine";
 import { type Deps, messageOf } from "./dispatch";
 import { renderString } from "./render";
 import { buildScope } from "./scope";
 import type { Attachments, EvaluateJob } from "./transition";
+
+/** The items are stored with the run (by reference) and read back for every instance. */
+export const MAX_FOR_EACH_BYTES = 1024 * 1024;
 
 export async function evaluateGate(
   deps: Omit<Deps, "identity" | "env">,
@@ -34,6 +37,15 @@ export async function evaluateGate(
   }
   if (value === null) value = [];
   if (!Array.isArray(value)) return failed(`for_each must give a list, got ${typeof value}`);
+  // Checked before the list is stored, not only by the planner after: a list far over the limit must
+  // never reach the object's storage.
+  if (value.length > MAX_FOR_EACH_ITEMS) {
+    return failed(`for_each produced ${value.length} items; a task maps over at most ${MAX_FOR_EACH_ITEMS}`);
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify(value)).length;
+  if (bytes > MAX_FOR_EACH_BYTES) {
+    return failed(`for_each gave a list of ${bytes} bytes; at most ${MAX_FOR_EACH_BYTES} are kept`);
+  }
   const generation = stored.state.tasks[job.task]?.generation ?? 0;
   const ref = `items:${job.run}:${job.task}:${generation}`;
   return {

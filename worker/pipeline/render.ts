@@ -1,9 +1,14 @@
 /**
  * Renders a task's `with` and evaluates `when`/`for_each`: `{{ }}` JSONata over the run's scope
  * (DESIGN.md §3). A value that is exactly one expression keeps its JSON type; mixed text is a string.
- * Expressions come from tenants, so evaluation is bounded by a step budget.
+ * Expressions come from tenants: they run under the SDK's bounded evaluator (steps, depth, sequence and
+ * string sizes, regex safety), and all expressions of one task instance share one step budget.
  */
-import jsonata from "jsonata";
+import {
+  BoundedExpression,
+  ExpressionError as BoundedExpressionError,
+  type StepBudget,
+} from "../../plugins/sdk/src/expression";
 import { parseTemplate } from "../engine";
 import { readSimplePath } from "./paths";
 
@@ -21,36 +26,30 @@ export type Scope = {
   secrets?: Record<string, string>;
 };
 
-const MAX_STEPS = 100_000;
-const ENTRY = Symbol.for("jsonata.__evaluate_entry");
+/** Steps all expressions of one task instance (its `with`, or one `when`/`for_each`) may take together. */
+export const TASK_STEP_BUDGET = 400_000;
 
 /** Thrown for any expression that does not evaluate; its message is safe to show (no values). */
 export class ExpressionError extends Error {}
 
-interface Hooks {
-  assign(name: string | symbol, value: unknown): void;
-}
-
-type Compiled = ReturnType<typeof jsonata>;
-
 /**
  * Compiled expressions kept for reuse, per expression text: a hop would otherwise recompile the same
- * templates. An instance is lent to one evaluation at a time (its step hook is per evaluation).
+ * templates. An instance is lent to one evaluation at a time (its budget hooks are per evaluation).
  */
-const idle = new Map<string, Compiled[]>();
+const idle = new Map<string, BoundedExpression[]>();
 const MAX_CACHED_EXPRESSIONS = 1000;
 
-function borrow(expr: string): Compiled {
+function borrow(expr: string): BoundedExpression {
   const kept = idle.get(expr)?.pop();
   if (kept) return kept;
   try {
-    return jsonata(expr);
+    return BoundedExpression.compile(expr);
   } catch (error) {
-    throw new ExpressionError(`"${expr}" does not compile: ${messageOf(error)}`);
+    throw new ExpressionError(`"${clip(expr)}" does not compile: ${messageOf(error)}`);
   }
 }
 
-function giveBack(expr: string, compiled: Compiled): void {
+function giveBack(expr: string, compiled: BoundedExpression): void {
   let list = idle.get(expr);
   if (!list) {
     if (idle.size >= MAX_CACHED_EXPRESSIONS) idle.clear();
@@ -60,45 +59,48 @@ function giveBack(expr: string, compiled: Compiled): void {
   if (list.length < 8) list.push(compiled);
 }
 
-export async function evaluate(expr: string, scope: Scope): Promise<unknown> {
+/** A new budget for the expressions of one task instance. */
+export function stepBudget(): StepBudget {
+  return { remaining: TASK_STEP_BUDGET };
+}
+
+export async function evaluate(
+  expr: string,
+  scope: Scope,
+  budget: StepBudget = stepBudget(),
+): Promise<unknown> {
   const read = readSimplePath(expr, scope);
   // A copy, as JSONata's result is one (plain()): the scope holds cached outputs nobody may change.
   if (read) return typeof read.value === "object" ? plain(read.value) : read.value;
   const compiled = borrow(expr);
   try {
-    return await evaluateWith(compiled, expr, scope);
+    return plain(await compiled.evaluate(scope, { budget }));
+  } catch (error) {
+    if (error instanceof BoundedExpressionError)
+      throw new ExpressionError(`"${clip(expr)}" ${error.message}`);
+    throw error;
   } finally {
     giveBack(expr, compiled);
   }
 }
 
-async function evaluateWith(compiled: Compiled, expr: string, scope: Scope): Promise<unknown> {
-  let steps = 0;
-  (compiled as unknown as Hooks).assign(ENTRY, () => {
-    if (++steps > MAX_STEPS) throw new ExpressionError(`"${expr}" took more than ${MAX_STEPS} steps`);
-  });
-  try {
-    // Fresh bindings give each evaluation its own frame: `$x := …` never outlives it on a reused instance.
-    return plain(await compiled.evaluate(scope, {}));
-  } catch (error) {
-    if (error instanceof ExpressionError) throw error;
-    throw new ExpressionError(`"${expr}" failed: ${messageOf(error)}`);
-  }
-}
-
 /** A string template's value: literal as is, one expression keeps its type, mixed text is a string. */
-export async function renderString(value: string, scope: Scope): Promise<unknown> {
+export async function renderString(
+  value: string,
+  scope: Scope,
+  budget: StepBudget = stepBudget(),
+): Promise<unknown> {
   const template = parseTemplate(value);
   switch (template.kind) {
     case "literal":
       return template.value;
     case "expression":
-      return (await evaluate(template.expr, scope)) ?? null;
+      return (await evaluate(template.expr, scope, budget)) ?? null;
     case "interpolated": {
       let out = "";
       for (const part of template.parts) {
         if (part.kind === "text") out += part.value;
-        else out += stringify(await evaluate(part.expr, scope));
+        else out += stringify(await evaluate(part.expr, scope, budget));
       }
       return out;
     }
@@ -111,17 +113,21 @@ export async function renderString(value: string, scope: Scope): Promise<unknown
   }
 }
 
-/** Renders every string inside a JSON value (object keys stay as written). */
-export async function render(value: unknown, scope: Scope): Promise<unknown> {
-  if (typeof value === "string") return renderString(value, scope);
+/** Renders every string inside a JSON value (object keys stay as written), all within one budget. */
+export async function render(
+  value: unknown,
+  scope: Scope,
+  budget: StepBudget = stepBudget(),
+): Promise<unknown> {
+  if (typeof value === "string") return renderString(value, scope, budget);
   if (Array.isArray(value)) {
     const out: unknown[] = [];
-    for (const item of value) out.push(await render(item, scope));
+    for (const item of value) out.push(await render(item, scope, budget));
     return out;
   }
   if (typeof value === "object" && value !== null) {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = await render(item, scope);
+    for (const [key, item] of Object.entries(value)) out[key] = await render(item, scope, budget);
     return out;
   }
   return value;
@@ -139,6 +145,11 @@ function plain(value: unknown): unknown {
     typeof item === "function" ? undefined : item,
   );
   return text === undefined ? undefined : JSON.parse(text);
+}
+
+/** An expression as quoted in an error: long ones are cut, so a message stays a line. */
+function clip(expr: string): string {
+  return expr.length > 120 ? `${expr.slice(0, 117)}...` : expr;
 }
 
 function messageOf(error: unknown): string {

@@ -3,9 +3,9 @@
  * itself (any JSON), so downstream tasks read `tasks.<id>.output` without an extra wrapper.
  */
 import { z } from "zod";
+import { LIMITS } from "../../../sdk/src/expression.ts";
 import { defineOperator, NonRetriableError } from "../../../sdk/src/index.ts";
 import { evaluateBounded } from "../expression/evaluate.ts";
-import { LIMITS } from "../expression/limits.ts";
 
 // jsonata marks its own function values this way; they have no JSON form.
 const isFunctionValue = (value: unknown) =>

@@ -1,0 +1,122 @@
+/**
+ * Every expression the platform evaluates runs under the one bounded evaluator (plugins/sdk/src/expression.ts):
+ * a hostile `with`, `when` or `for_each` fails its task at once, without retries, with an error that says
+ * which budget ran out; the object stays free for the next run; an over-long `for_each` list fails its
+ * task instead of leaving the run pending.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { MAX_FOR_EACH_ITEMS } from "../../worker/engine";
+import { withPipeline } from "./runs-helpers";
+
+/** The hostile corpus plugins/core/test/transform.test.ts runs against `core/transform`, here as templates. */
+const HOSTILE: Array<[string, string, RegExp]> = [
+  ["a huge range", "[1..1e9]", /sequence|array|items/i],
+  ["a range under jsonata's own limit", "$count([1..9999999])", /sequence|array|items|steps/i],
+  ["unbounded recursion", "($f := function($n) { $n + $f($n + 1) }; $f(0))", /stack overflow|stopped/i],
+  ["an endless tail-call loop", "($f := function($n) { $f($n + 1) }; $f(0))", /steps/],
+  ["doubling a string", "$reduce([1..40], function($acc, $i) { $acc & $acc }, 'xx')", /string grew/],
+  ["doubling an array", "$reduce([1..30], function($acc, $i) { $append($acc, $acc) }, [1])", /sequence/],
+  ["a giant pad", "$pad('', 500000000)", /\$pad width/],
+  ["a giant join", "$join([1..1000].$pad('', 10000))", /\$join would build/],
+  [
+    "catastrophic backtracking",
+    "$contains('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', /(a+)+$/)",
+    /nests quantifiers/,
+  ],
+];
+
+const spec = (task: object) => ({
+  name: "Hostile",
+  defaults: { retries: 3, retry_delay: "1s" },
+  tasks: [
+    { id: "t", uses: "core/noop@^1", ...task },
+    { id: "after", uses: "core/noop@^1" },
+  ],
+});
+
+async function failedFast(task: object) {
+  const pipeline = await withPipeline(spec(task));
+  const started = Date.now();
+  const run = await pipeline.start();
+  const ms = Date.now() - started;
+  const row = run.tasks.find((t) => t.id === "t");
+  return { pipeline, run, row, ms };
+}
+
+describe("hostile expressions fail their task fast and for good", () => {
+  it.each(HOSTILE)("in `with`: %s", async (_label, expr, says) => {
+    const { run, row, ms, pipeline } = await failedFast({ with: { value: `{{ ${expr} }}` } });
+    expect(row?.status).toBe("failed");
+    expect(row?.attempts).toBe(1); // not retried: the same expression fails the same way
+    expect(row?.error).toMatch(says);
+    expect(ms).toBeLessThan(5_000);
+    expect(run.tasks.find((t) => t.id === "after")?.status).toBe("success");
+    // Nothing is left for the clock to re-run into a loop.
+    await pipeline.alarm();
+    expect((await pipeline.detail(run.id)).tasks.find((t) => t.id === "t")?.attempts).toBe(1);
+  });
+
+  it("in `when` and in `for_each`", async () => {
+    const loop = "($f := function($n) { $f($n + 1) }; $f(0))";
+    const when = await failedFast({ when: `{{ ${loop} }}` });
+    expect(when.row?.status).toBe("failed");
+    expect(when.row?.error).toMatch(/when failed: .*steps/);
+    const forEach = await failedFast({ for_each: "{{ [1..1e9] }}" });
+    expect(forEach.row?.status).toBe("failed");
+    expect(forEach.row?.error).toMatch(/for_each failed/);
+  });
+
+  it("several expressions of one task share one step budget", async () => {
+    // Each evaluation stays under its own limit (200,000 steps); together they pass the task's 400,000.
+    const heavy = "{{ $count([1..15000].($ + 1)) }}";
+    const { row } = await failedFast({ with: { list: Array.from({ length: 9 }, () => heavy) } });
+    expect(row?.status).toBe("failed");
+    expect(row?.error).toMatch(/ran out of steps/);
+  });
+
+  it("the object answers the next run normally after a hostile one", async () => {
+    const { pipeline, row } = await failedFast({ with: { v: "{{ $pad('', 500000000) }}" } });
+    expect(row?.status).toBe("failed");
+    const again = await pipeline.start();
+    expect(again.tasks.find((t) => t.id === "after")?.status).toBe("success");
+  });
+});
+
+describe("for_each lists are bounded", () => {
+  it(`a list of more than ${MAX_FOR_EACH_ITEMS} items fails the task at once`, async () => {
+    const { run, row } = await failedFast({ for_each: `{{ [1..${MAX_FOR_EACH_ITEMS + 1}] }}` });
+    expect(row?.status).toBe("failed");
+    expect(row?.error).toMatch(
+      new RegExp(`produced ${MAX_FOR_EACH_ITEMS + 1} items; a task maps over at most`),
+    );
+    expect(run.status).toBe("failed");
+  });
+
+  it("a list far over the limit is refused before it is stored", async () => {
+    const { run, row, pipeline } = await failedFast({ for_each: "{{ [1..90000] }}" });
+    expect(row?.error).toMatch(/produced 90000 items/);
+    expect(run.status).toBe("failed");
+    const blobs = await runInDurableObject(
+      pipeline.stub,
+      (_instance, state) =>
+        state.storage.sql
+          .exec<{ n: number }>("SELECT COUNT(*) AS n FROM blobs WHERE ref LIKE 'items:%'")
+          .one().n,
+    );
+    expect(blobs).toBe(0);
+  });
+
+  it("a list over the byte limit fails the task at once", async () => {
+    const { run, row } = await failedFast({ for_each: "{{ [1..200].$pad('', 10000) }}" });
+    expect(row?.status).toBe("failed");
+    expect(row?.error).toMatch(/bytes; at most/);
+    expect(run.status).toBe("failed");
+  });
+
+  it(`exactly ${MAX_FOR_EACH_ITEMS} items still map`, async () => {
+    const { row, run } = await failedFast({ for_each: `{{ [1..${MAX_FOR_EACH_ITEMS}] }}` });
+    expect(row).toBeDefined();
+    expect(run.tasks.filter((t) => t.id === "t" && t.status === "success")).toHaveLength(MAX_FOR_EACH_ITEMS);
+  });
+});

@@ -50,6 +50,14 @@ tasks:
   - { id: other, uses: core/x@^1 }
 `;
 
+  it("refuses secrets in when and for_each at their path, and keeps them in with", () => {
+    const source = `${base}  - { id: t, uses: core/x@^1, when: "{{ secrets.FLAG = 'on' }}", for_each: "{{ $split(secrets.LIST, ',') }}", with: { key: "{{ secrets.KEY }}" } }\n`;
+    const errors = yamlErrors(source);
+    expect(errorAt(errors, "tasks[2].when").message).toMatch(/^secrets can only be read in with/);
+    expect(errorAt(errors, "tasks[2].for_each").message).toMatch(/^secrets can only be read in with/);
+    expect(errors.filter((e) => e.path.startsWith("tasks[2].with"))).toEqual([]);
+  });
+
   it("reports a JSONata syntax error with the jsonata message and position", () => {
     const source = `${base}  - { id: t, uses: core/x@^1, needs: [fetch], with: { v: "{{ tasks.fetch.output[ }}" } }\n`;
     expect(errorAt(yamlErrors(source), "tasks[2].with.v")).toMatchObject({

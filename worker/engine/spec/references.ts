@@ -22,6 +22,8 @@ type TaskScope = {
   /** Declared param names, or undefined when `params` is malformed and cannot be checked against. */
   params: ReadonlySet<string> | undefined;
   item: "available" | "no for_each" | "inside for_each";
+  /** Only `with` is rendered with the tenant's secrets; `when` and `for_each` never see them. */
+  secrets: boolean;
 };
 
 export function checkExpressions(
@@ -62,12 +64,14 @@ function taskIssues(
       graph,
       params: declared,
       item: forEach === undefined ? "no for_each" : "available",
+      secrets: true,
     };
-    const inForEach: TaskScope = { ...scope, item: "inside for_each" };
+    const gate: TaskScope = { ...scope, secrets: false };
+    const inForEach: TaskScope = { ...gate, item: "inside for_each" };
     const check = (s: string, path: PathSegment[], inScope: TaskScope) =>
       issues.push(...checkTemplate(parseTemplate(s), path, inScope, analyze));
     walkStrings(inputs, at("with"), (s, path) => check(s, path, scope), 0);
-    if (typeof when === "string") issues.push(...checkSingle(when, at("when"), "when", scope, analyze));
+    if (typeof when === "string") issues.push(...checkSingle(when, at("when"), "when", gate, analyze));
     if (typeof forEach === "string")
       issues.push(...checkSingle(forEach, at("for_each"), "for_each", inForEach, analyze));
     if (Array.isArray(forEach))
@@ -146,6 +150,9 @@ function rootProblem(root: RootReference, scope: TaskScope): string | null {
     return `unknown name "${name}": expressions can read params, trigger, tasks, run, secrets and, with for_each, item`;
   }
   if (name === "item" && scope.item === "no for_each") return "item is only defined in a task with for_each";
+  if (name === "secrets" && !scope.secrets) {
+    return "secrets can only be read in with: when and for_each decide what runs and are shown in the run, so they never see secrets";
+  }
   if (name === "item" && scope.item === "inside for_each")
     return "for_each cannot use item: item is what for_each produces";
   if (name === "tasks") {

@@ -3,7 +3,9 @@
  * status bumps the run's row in `summary_outbox` (same transaction); flush() later copies every marked
  * run to D1 in one `DB.batch()` and clears the marks it wrote — unless the run changed again meanwhile,
  * which the bumped counter shows. D1 stays off the task-to-task path: three writes per run, batched.
+ * The audit entries of people's actions (audit.ts) go out with the same flush.
  */
+import { type AuditRecord, AuditOutbox } from "./audit";
 import { iso, type PipelineIdentity } from "./types";
 
 type Marked = {
@@ -25,11 +27,20 @@ export class Summaries {
   private flushing: Promise<void> | null = null;
   private again = false;
 
+  private readonly audits: AuditOutbox;
+
   constructor(
     private readonly sql: SqlStorage,
     private readonly db: D1Database,
     private readonly identity: () => PipelineIdentity | null,
-  ) {}
+  ) {
+    this.audits = new AuditOutbox(sql, db);
+  }
+
+  /** Called inside the action's transaction: its audit entry goes out with the next flush. */
+  audit(record: AuditRecord, now: number): void {
+    this.audits.add(record, now);
+  }
 
   /** Called inside the transition's transactionSync. */
   mark(run: string): void {
@@ -41,7 +52,7 @@ export class Summaries {
 
   /** Coalesces: a flush asked for while one runs happens once more right after it. */
   flush(): Promise<void> {
-    if (this.flushing) {
+    if (this.flushing !== null) {
       this.again = true;
       return this.flushing;
     }
@@ -74,6 +85,7 @@ export class Summaries {
       for (const row of chunk)
         this.sql.exec("DELETE FROM summary_outbox WHERE run = ? AND n = ?", row.run, row.n);
     }
+    await this.audits.flush(identity);
   }
 
   private upsert(identity: PipelineIdentity, row: Marked): D1PreparedStatement {

@@ -31,6 +31,7 @@ export default defineConfig(async () => {
                   UPDRAFT_JWKS: JSON.stringify(trusted.jwks),
                   UPDRAFT_ALLOW_PRIVATE_NETWORK: "true",
                   TARGET_ORIGIN: `http://127.0.0.1:${inject<number>("targetPort")}`,
+                  OTHER_TARGET_ORIGIN: `http://127.0.0.1:${inject<number>("otherTargetPort")}`,
                   ...signing,
                 },
                 // The platform Worker is not part of these tests; keys come inline instead.
@@ -50,6 +51,7 @@ export default defineConfig(async () => {
                   // The production value, even when `npm start` has left a .dev.vars that turns it on.
                   UPDRAFT_ALLOW_PRIVATE_NETWORK: "false",
                   TARGET_ORIGIN: `http://127.0.0.1:${inject<number>("targetPort")}`,
+                  OTHER_TARGET_ORIGIN: `http://127.0.0.1:${inject<number>("otherTargetPort")}`,
                   ...signing,
                 },
                 serviceBindings: {

@@ -5,5 +5,7 @@ declare namespace Cloudflare {
     TEST_SIGNING_JWK: string;
     TEST_STRANGER_JWK: string;
     TARGET_ORIGIN: string;
+    /** The same fake target on another port: another origin, for cross-origin redirects. */
+    OTHER_TARGET_ORIGIN: string;
   }
 }

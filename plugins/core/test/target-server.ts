@@ -2,7 +2,7 @@
  * A fake remote service on 127.0.0.1 for the http operator: the Worker under test reaches it over
  * real TCP, the same path production traffic takes.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import type { TestProject } from "vitest/node";
@@ -10,6 +10,7 @@ import type { TestProject } from "vitest/node";
 declare module "vitest" {
   export interface ProvidedContext {
     targetPort: number;
+    otherTargetPort: number;
   }
 }
 
@@ -77,11 +78,22 @@ async function answer(request: IncomingMessage, response: ServerResponse): Promi
   }
 }
 
-export default async function setup(project: TestProject) {
+async function listen(): Promise<Server> {
   const server = createServer((request, response) => {
     answer(request, response).catch(() => response.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return server;
+}
+
+const close = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
+
+// Two ports are two origins: redirects between them are cross-origin hops to a real server.
+export default async function setup(project: TestProject) {
+  const [server, other] = await Promise.all([listen(), listen()]);
   project.provide("targetPort", (server.address() as AddressInfo).port);
-  return () => new Promise<void>((resolve) => server.close(() => resolve()));
+  project.provide("otherTargetPort", (other.address() as AddressInfo).port);
+  return async () => {
+    await Promise.all([close(server), close(other)]);
+  };
 }

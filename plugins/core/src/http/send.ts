@@ -7,6 +7,18 @@ import { NonRetriableError } from "../../../sdk/src/index.ts";
 const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+// The only headers a redirect may carry to another origin. The platform renders `{{ secrets.X }}` into
+// `headers` before the plugin sees them, so any other header (X-Api-Key, Proxy-Authorization, a
+// vendor's token header) may hold a credential meant for the first origin alone.
+const CROSS_ORIGIN_SAFE = new Set([
+  "accept",
+  "accept-language",
+  "content-language",
+  "content-type",
+  "idempotency-key",
+  "user-agent",
+]);
+
 export interface SendOptions {
   method: string;
   headers: Headers;
@@ -37,6 +49,12 @@ export async function send(start: URL, options: SendOptions): Promise<Sent> {
     if (next.protocol !== "http:" && next.protocol !== "https:") {
       throw new NonRetriableError(`redirected to a ${next.protocol} URL`);
     }
+    // Following would send the request, and any credential in it, in clear text to whoever answers.
+    if (url.protocol === "https:" && next.protocol === "http:") {
+      throw new NonRetriableError(
+        `refusing a redirect from https to http (${url.origin} → ${next.origin}): it would leave TLS`,
+      );
+    }
     // As browsers do: 303 (and 301/302 after a POST) turn into a bodiless GET.
     if (
       response.status === 303 ||
@@ -46,10 +64,9 @@ export async function send(start: URL, options: SendOptions): Promise<Sent> {
       body = undefined;
       headers.delete("content-type");
     }
-    // Credentials meant for one origin must not be replayed to another.
+    // Credentials meant for one origin must not be replayed to another, nor come back on a later hop.
     if (next.origin !== url.origin) {
-      headers.delete("authorization");
-      headers.delete("cookie");
+      for (const name of [...headers.keys()]) if (!CROSS_ORIGIN_SAFE.has(name)) headers.delete(name);
     }
     url = next;
   }

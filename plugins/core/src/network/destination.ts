@@ -5,15 +5,20 @@
  */
 import { parseIPv4, parseIPv6, privateIPv4, privateIPv6 } from "./ip.ts";
 
-// Names that never mean a public host: RFC 6761/6762/8375 special-use and ICANN's private-use `.internal`.
-const INTERNAL_SUFFIXES = [".localhost", ".local", ".internal", ".home.arpa", ".localdomain"];
+// Names that never mean a public host: RFC 6761/6762/8375 special-use (`.arpa` holds `home.arpa` and
+// reverse-DNS names), ICANN's private-use `.internal`, the names ICANN will not delegate because
+// private networks already use them (`.corp`, `.home`) and common LAN suffixes.
+const INTERNAL_SUFFIXES = [
+  ...[".localhost", ".local", ".internal", ".arpa", ".test", ".invalid"],
+  ...[".localdomain", ".lan", ".home", ".corp"],
+];
 const INTERNAL_NAMES = new Set(["localhost", "metadata", "metadata.google.internal", "instance-data"]);
 
 /** Why `url` is refused, or null when it may be fetched. */
 export function refusalFor(url: URL): string | null {
   if (url.protocol !== "http:" && url.protocol !== "https:") return `only http and https URLs are allowed`;
-  // A trailing dot names the same host ("localhost." is localhost).
-  const host = url.hostname.toLowerCase().replace(/\.$/, "");
+  // Trailing dots name the same host ("localhost." and "localhost.." are localhost).
+  const host = url.hostname.toLowerCase().replace(/\.+$/, "");
   const v6 = host.startsWith("[") ? parseIPv6(host) : null;
   if (host.startsWith("[")) {
     if (!v6) return `${host} is not a valid IPv6 address`;

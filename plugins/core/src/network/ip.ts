@@ -57,26 +57,39 @@ const PRIVATE_V4: Range[] = [
   [[172, 16], 12, "private"],
   [[192, 0, 0], 24, "IETF protocol assignments"],
   [[192, 168], 16, "private"],
+  [[192, 0, 2], 24, "documentation"],
+  [[192, 88, 99], 24, "deprecated 6to4 relay"],
   [[198, 18], 15, "benchmarking"],
+  [[198, 51, 100], 24, "documentation"],
+  [[203, 0, 113], 24, "documentation"],
   [[168, 63, 129, 16], 32, "cloud metadata"],
   [[224], 4, "multicast"],
   [[240], 4, "reserved"],
 ];
 
+// Named ranges, for a clear refusal; anything else outside 2000::/3 is refused as not global unicast.
 const PRIVATE_V6: Range[] = [
   [[], 127, "unspecified or loopback"],
+  [[0, 0x64, 0xff, 0x9b, 0, 0x01], 48, "local-use NAT64"],
+  [[0x01, 0x00, 0, 0, 0, 0, 0, 0], 64, "discard-only"],
+  [[0x20, 0x01, 0, 0], 32, "Teredo"],
+  [[0x20, 0x01], 23, "IETF protocol assignments"],
+  [[0x20, 0x01, 0x0d, 0xb8], 32, "documentation"],
+  [[0x3f, 0xff], 20, "documentation"],
+  [[0x5f, 0x00], 16, "SRv6 segment identifier"],
   [[0xfc], 7, "unique-local"],
   [[0xfe, 0x80], 10, "link-local"],
   [[0xfe, 0xc0], 10, "site-local"],
   [[0xff], 8, "multicast"],
-  [[0x20, 0x01, 0x0d, 0xb8], 32, "documentation"],
-  [[0x01, 0x00, 0, 0, 0, 0, 0, 0], 64, "discard-only"],
-  [[0, 0x64, 0xff, 0x9b, 0, 0x01], 48, "local-use NAT64"],
 ];
 
-// Prefixes whose last 32 bits (or bytes 2..5 for 6to4) are an IPv4 address that reaches that host.
+const GLOBAL_UNICAST: Range = [[0x20], 3, "global unicast"];
+
+// Prefixes whose last 32 bits (or bytes 2..5 for 6to4) are an IPv4 address that reaches that host;
+// such an address is exactly as private as the IPv4 address inside it.
 const EMBEDS_V4: Array<[Range, (bytes: number[]) => number[]]> = [
   [[[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff], 96, "IPv4-mapped"], (b) => b.slice(12)],
+  [[[0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0], 96, "IPv4-translated"], (b) => b.slice(12)],
   [[[], 96, "IPv4-compatible"], (b) => b.slice(12)],
   [[[0, 0x64, 0xff, 0x9b], 96, "NAT64"], (b) => b.slice(12)],
   [[[0x20, 0x02], 16, "6to4"], (b) => b.slice(2, 6)],
@@ -91,10 +104,12 @@ export function privateIPv4(bytes: readonly number[]): string | null {
 export function privateIPv6(bytes: number[]): string | null {
   const own = PRIVATE_V6.find((range) => inRange(bytes, range));
   if (own) return own[2];
-  for (const [range, extract] of EMBEDS_V4) {
-    if (!inRange(bytes, range)) continue;
+  const embedding = EMBEDS_V4.find(([range]) => inRange(bytes, range));
+  if (embedding) {
+    const [range, extract] = embedding;
     const inner = privateIPv4(extract(bytes));
-    if (inner) return `${range[2]} ${inner}`;
+    return inner ? `${range[2]} ${inner}` : null;
   }
-  return null;
+  // Only 2000::/3 is allocated for global unicast; the rest is reserved or special-purpose.
+  return inRange(bytes, GLOBAL_UNICAST) ? null : "reserved (not global unicast)";
 }

@@ -23,7 +23,8 @@ if (!url || !privateJwk) {
 }
 
 const results = await runConformance(url, { privateJwk });
-for (const result of results) console.log(`${result.ok ? "✓" : "✗"} ${result.check} — ${result.detail}`);
-const failed = results.filter((result) => !result.ok).length;
-console.log(`${results.length - failed} passed, ${failed} failed`);
-process.exitCode = failed > 0 || results.length < 2 ? 1 : 0;
+const MARKS = { passed: "✓", failed: "✗", skipped: "-" } as const;
+for (const result of results) console.log(`${MARKS[result.status]} ${result.check} — ${result.detail}`);
+const count = (status: keyof typeof MARKS) => results.filter((result) => result.status === status).length;
+console.log(`${count("passed")} passed, ${count("failed")} failed, ${count("skipped")} skipped`);
+process.exitCode = count("failed") > 0 || count("passed") < 2 ? 1 : 0;

@@ -13,11 +13,16 @@ export interface ConformanceOptions {
   fetch?: (request: Request) => Promise<Response>;
 }
 
+/** A check passed, failed, or could not run against this plugin (it says why in `detail`). */
+export type ConformanceStatus = "passed" | "failed" | "skipped";
+
 export interface ConformanceCheck {
   check: string;
-  ok: boolean;
+  status: ConformanceStatus;
   detail: string;
 }
+
+type Verdict = { ok: boolean; detail: string } | { skipped: true; detail: string };
 
 type Send = (path: string, init: { body: string; headers: Record<string, string> }) => Promise<Answer>;
 interface Answer {
@@ -51,7 +56,7 @@ const field = (json: unknown, name: string): unknown =>
     ? (json as Record<string, unknown>)[name]
     : undefined;
 
-function expect401(answer: Answer): Omit<ConformanceCheck, "check"> {
+function expect401(answer: Answer): Verdict {
   const shaped = field(answer.json, "status") === "failure";
   const ok = answer.status === 401 && shaped;
   return {
@@ -81,11 +86,13 @@ export async function runConformance(
   const sign = (body: string, timestamp?: number) =>
     signInvocation({ privateJwk: options.privateJwk, body, timestamp });
   const results: ConformanceCheck[] = [];
-  const record = async (check: string, run: () => Promise<Omit<ConformanceCheck, "check">>) => {
+  const record = async (check: string, run: () => Promise<Verdict>) => {
     try {
-      results.push({ check, ...(await run()) });
+      const verdict = await run();
+      const status = "skipped" in verdict ? "skipped" : verdict.ok ? "passed" : "failed";
+      results.push({ check, status, detail: verdict.detail });
     } catch (thrown) {
-      results.push({ check, ok: false, detail: `request failed: ${String(thrown)}` });
+      results.push({ check, status: "failed", detail: `request failed: ${String(thrown)}` });
     }
   };
 
@@ -127,7 +134,7 @@ export async function runConformance(
   await record("input violating the schema fails without retry", async () => {
     const target = manifest?.operators.find((op) => violatingInput(op.input) !== null);
     const input = target ? violatingInput(target.input) : null;
-    if (!target || !input) return { ok: true, detail: "skipped: every operator accepts any input" };
+    if (!target || !input) return { skipped: true, detail: "every operator accepts any input" };
     const invalid = invocationBody(input);
     const answer = await send(`/operators/${target.name}`, { body: invalid, headers: await sign(invalid) });
     const ok = answer.status === 200 && field(answer.json, "status") === "failure";

@@ -83,7 +83,7 @@ describe("serveNode", () => {
 
   it("passes the SDK's own conformance check", async () => {
     const results = await runConformance(plugin.url, { privateJwk: keys.privateJwk });
-    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(results.filter((r) => r.status !== "passed")).toEqual([]);
     expect(results).toHaveLength(7);
   });
 
@@ -119,7 +119,7 @@ describe("runConformance against a plugin that skips verification", () => {
     try {
       const url = `http://127.0.0.1:${(naive.address() as AddressInfo).port}`;
       const results = await runConformance(url, { privateJwk: keys.privateJwk });
-      expect(results.filter((r) => !r.ok).map((r) => r.check)).toEqual([
+      expect(results.filter((r) => r.status !== "passed").map((r) => r.check)).toEqual([
         "unsigned request is refused with 401",
         "stale timestamp is refused with 401",
         "tampered body is refused with 401",
@@ -132,10 +132,41 @@ describe("runConformance against a plugin that skips verification", () => {
     }
   });
 
+  it("reports a check it cannot run as skipped, not passed", async () => {
+    // Every operator takes any object: no input can violate its schema.
+    const manifest = {
+      ...hello.manifest,
+      operators: hello.manifest.operators.map((op) => ({ ...op, input: { type: "object" } })),
+    };
+    const open = createServer((request, response) => {
+      request.resume();
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(
+        JSON.stringify(request.url === "/manifest" ? manifest : { status: "success", output: {} }),
+      );
+    });
+    await new Promise<void>((resolve) => open.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(open.address() as AddressInfo).port}`;
+      const results = await runConformance(url, { privateJwk: keys.privateJwk });
+      expect(results.find((r) => r.check === "input violating the schema fails without retry")).toEqual({
+        check: "input violating the schema fails without retry",
+        status: "skipped",
+        detail: "every operator accepts any input",
+      });
+    } finally {
+      await new Promise((resolve) => open.close(resolve));
+    }
+  });
+
   it("reports an unreachable plugin as a failed manifest check instead of throwing", async () => {
     const results = await runConformance("http://127.0.0.1:1", { privateJwk: keys.privateJwk });
     expect(results).toEqual([
-      { check: "manifest is valid protocol 1", ok: false, detail: expect.stringContaining("request failed") },
+      {
+        check: "manifest is valid protocol 1",
+        status: "failed",
+        detail: expect.stringContaining("request failed"),
+      },
     ]);
   });
 });

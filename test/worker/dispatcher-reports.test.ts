@@ -39,9 +39,14 @@ function fakeEnv() {
   const reports: { at: number; tokens: string[]; peak: number }[] = [];
   const batches: number[] = [];
   const started = Date.now();
+  // The observer: RPC batches open at once (from the call until its answer stream ends), counted here
+  // by the plugin's side, not by the Dispatcher's own counter.
+  const connections = { open: 0, peak: 0 };
   const plugin = {
     async invoke(calls: SignedCall[]) {
       batches.push(calls.length);
+      connections.open++;
+      connections.peak = Math.max(connections.peak, connections.open);
       const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
       const writer = writable.getWriter();
       const encoder = new TextEncoder();
@@ -52,7 +57,10 @@ function fakeEnv() {
         const line = { index, status: 200, headers: {}, body: JSON.stringify(answer) };
         await writer.write(encoder.encode(`${JSON.stringify(line)}\n`));
       });
-      void Promise.all(answers).then(() => writer.close());
+      void Promise.all(answers).then(() => {
+        connections.open--;
+        return writer.close();
+      });
       return readable;
     },
   };
@@ -68,7 +76,7 @@ function fakeEnv() {
     PLUGIN_CORE: plugin,
     PIPELINE: { idFromString: (id: string) => id, get: () => object },
   } as unknown as Env;
-  return { fake, reports, batches };
+  return { fake, reports, batches, connections };
 }
 
 describe("Dispatcher reports", () => {
@@ -97,7 +105,7 @@ describe("Dispatcher reports", () => {
   });
 
   it("sends a hand-off of 36 calls as six RPC batches of six: six connections, not 36", async () => {
-    const { fake, reports, batches } = fakeEnv();
+    const { fake, reports, batches, connections } = fakeEnv();
     await performBatch(
       fake,
       OBJECT,
@@ -106,7 +114,9 @@ describe("Dispatcher reports", () => {
     );
     expect(batches).toEqual([6, 6, 6, 6, 6, 6]);
     expect(reports.flatMap((r) => r.tokens)).toHaveLength(36);
-    expect(reports.every((r) => r.peak === 6)).toBe(true);
+    expect(connections.peak).toBe(6);
+    // What the Dispatcher reports agrees with what the plugin saw.
+    expect(reports.every((r) => r.peak === connections.peak)).toBe(true);
   });
 
   it("still ends when the object cannot be reached; the outcomes are left to recovery", async () => {

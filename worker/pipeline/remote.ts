@@ -8,6 +8,14 @@ import { type Outcome, retryableError } from "../runner/outcome";
 
 type Waiting = (outcome: Outcome) => void;
 
+/**
+ * How long past a call's own deadline its outcome may take to be reported. A report that never comes
+ * (the Dispatcher's call back to this object failed) must not hold the dispatch, and with it the
+ * object's pump, forever: the call then ends as a retryable error, and the task's retry sends it again
+ * once, with the same idempotency key.
+ */
+export const REPORT_GRACE_MS = 5_000;
+
 export class RemoteBatch {
   private readonly calls: PreparedCall[] = [];
   private readonly built = new Set<string>();
@@ -23,10 +31,19 @@ export class RemoteBatch {
     if (size > MAX_BATCH) throw new RangeError(`a batch holds at most ${MAX_BATCH} calls`);
   }
 
-  /** A job's built call; resolves with the outcome a Dispatcher reports for it. */
-  call(env: Env, call: PreparedCall): Promise<Outcome> {
+  /** A job's built call; resolves with the outcome a Dispatcher reports for it, or by its deadline. */
+  call(env: Env, call: PreparedCall, now = Date.now()): Promise<Outcome> {
     this.env = env;
-    const outcome = new Promise<Outcome>((resolve) => this.waiting.set(call.token, resolve));
+    const wait = Math.max(0, Date.parse(call.invocation.deadline) - now) + REPORT_GRACE_MS;
+    const outcome = new Promise<Outcome>((resolve) => {
+      const timer = setTimeout(() => {
+        deliver(this.waiting, call.token, retryableError(`no outcome was reported within ${wait} ms`));
+      }, wait);
+      this.waiting.set(call.token, (reported) => {
+        clearTimeout(timer);
+        resolve(reported);
+      });
+    });
     this.calls.push(call);
     this.built.add(call.token);
     this.settle();

@@ -1,17 +1,35 @@
 /**
- * The schedule safety net (DESIGN.md §2): every minute, poke the PipelineDO of each scheduled, unpaused
- * pipeline. The object fires an overdue schedule and re-arms a missing timer (both idempotent), so a
- * lost alarm delays a run by at most a minute and never loses it. An object that has not heard of the
- * latest version (a save whose sync call failed) answers "stale" and gets the version here.
+ * The schedule safety net (DESIGN.md §2): each minute, poke the PipelineDO of the scheduled, unpaused
+ * pipelines that are overdue for a look. The object fires an overdue schedule and re-arms a missing
+ * timer (both idempotent), so a lost alarm delays a run by about a minute past its fire and never loses
+ * it. An object that has not heard of the latest version (a save whose sync call failed) answers "stale"
+ * and gets the version here.
+ *
+ * One invocation may make only so many subrequests, so it takes one page, longest overdue first, and
+ * moves each pipeline's next look (`reconcile_at`, migration 0008) past the page: any number of
+ * pipelines is covered over successive invocations, and one that needs nothing costs nothing until its
+ * next fire is due.
  */
-import { db } from "../db/client";
-import { findVersion } from "../db/pipelines";
-import type { PipelineSpec } from "../engine";
+import { batch, db } from "../db/client";
+import { findVersion, overdueSchedules, reconcileLater } from "../db/pipelines";
+import type { CronSchedule, PipelineSpec } from "../engine";
+import { nextFire } from "../engine/intervals";
 import { pipelineStub } from "../pipeline/address";
 
-/** D1 rows per page; pokes in flight at once (each one is a DO request, not a D1 query). */
-const PAGE = 200;
-const CONCURRENCY = 16;
+/**
+ * Pipelines per invocation. Each costs up to three subrequests (the object's reconcile; for a stale
+ * object its version from D1 and the sync), the invocation three more (this page's query, its
+ * bookkeeping batch, the sweep): 12 make at most 39, well under the free plan's 50.
+ */
+export const RECONCILE_PAGE = 12;
+/** Pokes in flight at once: an invocation holds at most six connections open. */
+const CONCURRENCY = 6;
+/** The object's alarm rings at the fire; the reconciler looks this long after, not in the same second. */
+export const RECONCILE_GRACE_MS = 30_000;
+/** A poke that failed is tried again this much later, so failing objects do not crowd out the rest. */
+export const RECONCILE_RETRY_MS = 5 * 60_000;
+/** A schedule that never fires again needs no look until the pipeline changes. */
+const NEVER = Number.MAX_SAFE_INTEGER;
 
 type ScheduledPipeline = {
   id: string;
@@ -19,43 +37,42 @@ type ScheduledPipeline = {
   tenant_id: string;
   tenant_slug: string;
   latest_version: number;
+  /** JSON of the latest version's schedule. */
+  schedule: string | null;
+  updated_at: string;
 };
 
 export type ReconcileReport = { poked: number; synced: number; failed: number };
 
-export async function reconcileSchedules(env: Env): Promise<ReconcileReport> {
+export async function reconcileSchedules(env: Env, now: number): Promise<ReconcileReport> {
+  const d = db(env.DB);
+  const rows: ScheduledPipeline[] = await overdueSchedules(d, now, RECONCILE_PAGE).execute();
   const report: ReconcileReport = { poked: 0, synced: 0, failed: 0 };
-  let after = "";
-  for (;;) {
-    const rows: ScheduledPipeline[] = await db(env.DB)
-      .selectFrom("pipelines")
-      .innerJoin("tenants", "tenants.id", "pipelines.tenant_id")
-      .select([
-        "pipelines.id",
-        "pipelines.slug",
-        "pipelines.tenant_id",
-        "tenants.slug as tenant_slug",
-        "pipelines.latest_version",
-      ])
-      .where("pipelines.schedule", "is not", null)
-      .where("pipelines.paused", "=", 0)
-      .where("pipelines.id", ">", after)
-      .orderBy("pipelines.id")
-      .limit(PAGE)
-      .execute();
-    await inParallel(rows, CONCURRENCY, async (row) => {
-      try {
-        report.poked++;
-        if (await poke(env, row)) report.synced++;
-      } catch (error) {
-        report.failed++;
-        console.error("schedule reconcile failed", row.id, error);
-      }
-    });
-    const last = rows.at(-1);
-    if (!last || rows.length < PAGE) return report;
-    after = last.id;
-  }
+  const looks: { row: ScheduledPipeline; at: number }[] = [];
+  await inParallel(rows, CONCURRENCY, async (row) => {
+    report.poked++;
+    try {
+      const synced = await poke(env, row);
+      if (synced) report.synced++;
+      // Only an object that answered "ok" waits for its next fire; a synced one is confirmed next time.
+      looks.push({ row, at: synced ? now : nextLook(row.schedule, now) });
+    } catch (error) {
+      report.failed++;
+      console.error("schedule reconcile failed", row.id, error);
+      looks.push({ row, at: now + RECONCILE_RETRY_MS });
+    }
+  });
+  await batch(
+    env.DB,
+    looks.map(({ row, at }) => reconcileLater(d, row, at)),
+  );
+  return report;
+}
+
+/** Just after the schedule's next fire: by then the object's alarm should have fired it. */
+function nextLook(schedule: string | null, now: number): number {
+  const fire = schedule === null ? null : nextFire(JSON.parse(schedule) as CronSchedule, now);
+  return fire === null ? NEVER : fire + RECONCILE_GRACE_MS;
 }
 
 /** True when the object was stale and got the latest version. */

@@ -85,3 +85,36 @@ export function listTriggers(db: Db, pipelineId: string) {
     .where("pipeline_id", "=", pipelineId)
     .execute();
 }
+
+/**
+ * Scheduled, unpaused pipelines the cron reconciler is due to look at by `now` (ms), longest overdue
+ * first (index pipelines_reconcile_due), with what poking their object needs. The caller executes it.
+ */
+export function overdueSchedules(db: Db, now: number, limit: number) {
+  return db
+    .selectFrom("pipelines")
+    .innerJoin("tenants", "tenants.id", "pipelines.tenant_id")
+    .select([
+      "pipelines.id",
+      "pipelines.slug",
+      "pipelines.tenant_id",
+      "tenants.slug as tenant_slug",
+      "pipelines.latest_version",
+      "pipelines.schedule",
+      "pipelines.updated_at",
+    ])
+    .where("pipelines.schedule", "is not", null)
+    .where("pipelines.paused", "=", 0)
+    .where("pipelines.reconcile_at", "<=", now)
+    .orderBy("pipelines.reconcile_at")
+    .limit(limit);
+}
+
+/** When the reconciler looks next; not if the pipeline changed since it was read (that made it due). */
+export function reconcileLater(db: Db, pipeline: { id: string; updated_at: string }, at: number) {
+  return db
+    .updateTable("pipelines")
+    .set({ reconcile_at: at })
+    .where("id", "=", pipeline.id)
+    .where("updated_at", "=", pipeline.updated_at);
+}

@@ -3,7 +3,8 @@
  * latest version's schedule and the paused flag (`sync`); the object keeps one timer row for the next
  * fire in the shared timer table, and when it comes due creates the run of each owed logical date
  * exactly once (`schedule_runs` is keyed by logical date), then arms the next fire. The Cron Trigger
- * calls `fire` too (through `reconcile`), so a lost alarm costs at most a minute, never a run.
+ * calls `fire` too (through `reconcile`), so a lost alarm delays a run, never loses it. A fire that throws
+ * is retried by the clock's own timer after a growing backoff (retryLater).
  *
  * Logical dates follow Airflow 3's CronTriggerTimetable: the logical date is the fire time, and the data
  * interval is [previous fire, this fire). Catchup owes at most MAX_CATCHUP intervals (the newest ones,
@@ -13,6 +14,7 @@
 import type { PipelineSpec } from "../engine";
 import { dueFires, type Interval, intervalsOf, nextFire } from "../engine/intervals";
 import type { Driver } from "./driver";
+import { failedTimerDelay } from "./timers";
 import type { PipelineIdentity } from "./types";
 
 /** The timer table row of the clock: not a run's timer (driver.ts skips it). */
@@ -155,6 +157,15 @@ export class Clock {
    * at the next fire, or none when paused or unscheduled.
    */
   fire(now: number, allowance = Number.POSITIVE_INFINITY): { created: BackfillItem[]; skipped: string[] } {
+    try {
+      return this.fireOwed(now, allowance);
+    } catch (error) {
+      this.retryLater(now);
+      throw error;
+    }
+  }
+
+  private fireOwed(now: number, allowance: number): { created: BackfillItem[]; skipped: string[] } {
     const state = this.state();
     if (!state || state.paused) {
       this.clearTimer();
@@ -175,13 +186,39 @@ export class Clock {
       else
         this.sql.exec(
           `INSERT INTO timers (run, id, at, ref) VALUES (?, ?, ?, '{"type":"schedule"}')
-           ON CONFLICT (run, id) DO UPDATE SET at = excluded.at`,
+           ON CONFLICT (run, id) DO UPDATE SET at = excluded.at, attempts = 0`,
           SCHEDULE_TIMER_RUN,
           SCHEDULE_TIMER_ID,
           next,
         );
     });
     return { created, skipped };
+  }
+
+  /**
+   * A fire that threw is tried again after a backoff that grows with its failed attempts (timers.ts):
+   * left at its past time, the timer would re-run the alarm at once, in a loop. Runs created before the
+   * throw stay, and the retry skips their logical dates. The row is written even if the fire had none.
+   */
+  private retryLater(now: number): void {
+    const row = this.sql
+      .exec<{ attempts: number }>(
+        "SELECT attempts FROM timers WHERE run = ? AND id = ?",
+        SCHEDULE_TIMER_RUN,
+        SCHEDULE_TIMER_ID,
+      )
+      .toArray()[0];
+    const attempts = (row?.attempts ?? 0) + 1;
+    const at = now + failedTimerDelay(attempts);
+    this.sql.exec(
+      `INSERT INTO timers (run, id, at, ref, attempts) VALUES (?, ?, ?, '{"type":"schedule"}', ?)
+       ON CONFLICT (run, id) DO UPDATE SET at = excluded.at, attempts = excluded.attempts`,
+      SCHEDULE_TIMER_RUN,
+      SCHEDULE_TIMER_ID,
+      at,
+      attempts,
+    );
+    console.warn("schedule fire failed; retrying", { attempt: attempts, at: iso(at) });
   }
 
   private owedIntervals(state: ScheduleState, now: number): { intervals: Interval[]; fires: number[] } {
@@ -264,14 +301,21 @@ export class Clock {
       interval.end,
       source,
     );
-    const created = this.driver.createRun({
-      ...identity,
-      spec,
-      version,
-      params: defaultParams(spec),
-      trigger: { kind: "schedule" },
-      logical_date: iso(interval.logical_date),
-    });
+    let created: { id: string; status: string };
+    try {
+      created = this.driver.createRun({
+        ...identity,
+        spec,
+        version,
+        params: defaultParams(spec),
+        trigger: { kind: "schedule" },
+        logical_date: iso(interval.logical_date),
+      });
+    } catch (error) {
+      // Left behind, the placeholder would count as the date's run, and the retry would skip it.
+      this.sql.exec("DELETE FROM schedule_runs WHERE logical_date = ? AND run = ''", interval.logical_date);
+      throw error;
+    }
     this.sql.exec(
       "UPDATE schedule_runs SET run = ? WHERE logical_date = ?",
       created.id,

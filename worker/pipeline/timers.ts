@@ -2,12 +2,24 @@
  * The timer table and its one alarm. Rows are written in the transaction of the transition that
  * emitted them; the alarm always points at the earliest row (re-armed after every batch of work and in
  * the alarm handler's `finally`). Alarms are at-least-once, so a due row is deleted in the same
- * transaction that delivers it, and a stale one is simply dropped by the planner.
+ * transaction that delivers it, and a stale one is simply dropped by the planner. A row whose handler
+ * throws is not dropped (its run would wait forever) nor left in the past (the alarm would re-run at
+ * once, in a loop): it comes back after a backoff that grows with its failed attempts (retryLater).
  */
 import type { TimerRef } from "../engine";
 import { inList, insertRows } from "./rows";
 
-export type DueTimer = { run: string; id: string; at: number; ref: TimerRef };
+/** `attempts`: how many times handling this row has thrown since it was written. */
+export type DueTimer = { run: string; id: string; at: number; ref: TimerRef; attempts: number };
+
+/** The first retry of a failed timer waits this long; each further failure doubles it, up to the cap. */
+export const RETRY_BASE_MS = 5_000;
+export const RETRY_CAP_MS = 300_000;
+
+/** How long to wait before the given failed attempt's retry (the first failure is attempt 1). */
+export function failedTimerDelay(attempt: number): number {
+  return Math.min(RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1), RETRY_CAP_MS);
+}
 
 export class Timers {
   constructor(
@@ -28,7 +40,8 @@ export class Timers {
       this.sql,
       "INSERT INTO timers (run, id, at, ref)",
       set,
-      "ON CONFLICT (run, id) DO UPDATE SET at = excluded.at, ref = excluded.ref",
+      // A new time for the row is a new timer: earlier failures no longer count.
+      "ON CONFLICT (run, id) DO UPDATE SET at = excluded.at, ref = excluded.ref, attempts = 0",
     );
   }
 
@@ -37,14 +50,32 @@ export class Timers {
     this.sql.exec("DELETE FROM timers WHERE run = ? AND id = ? AND at = ?", timer.run, timer.id, timer.at);
   }
 
+  /**
+   * The row's handler threw: it comes due again after failedTimerDelay, unless the failed work already
+   * replaced or consumed it (then the newer row stands). Returns the retry time, or null.
+   */
+  retryLater(timer: Pick<DueTimer, "run" | "id" | "at" | "attempts">, now: number): number | null {
+    const attempts = timer.attempts + 1;
+    const at = now + failedTimerDelay(attempts);
+    const cursor = this.sql.exec(
+      "UPDATE timers SET at = ?, attempts = ? WHERE run = ? AND id = ? AND at = ?",
+      at,
+      attempts,
+      timer.run,
+      timer.id,
+      timer.at,
+    );
+    return cursor.rowsWritten > 0 ? at : null;
+  }
+
   clearRun(run: string): void {
     this.sql.exec("DELETE FROM timers WHERE run = ?", run);
   }
 
   due(now: number, limit = 500): DueTimer[] {
     return this.sql
-      .exec<{ run: string; id: string; at: number; ref: string }>(
-        "SELECT run, id, at, ref FROM timers WHERE at <= ? ORDER BY at LIMIT ?",
+      .exec<{ run: string; id: string; at: number; ref: string; attempts: number }>(
+        "SELECT run, id, at, ref, attempts FROM timers WHERE at <= ? ORDER BY at LIMIT ?",
         now,
         limit,
       )

@@ -1,6 +1,15 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { addMember, Client, expectProblem, ownerWithTenant, signUp, tokenFor, uniqueSlug } from "./helpers";
+import {
+  addMember,
+  Client,
+  expectProblem,
+  invitationToken,
+  ownerWithTenant,
+  signUp,
+  tokenFor,
+  uniqueSlug,
+} from "./helpers";
 import { leftovers, pipelineStub, savePipeline } from "./runs-helpers";
 
 describe("tenants", () => {
@@ -104,16 +113,17 @@ describe("members and invitations", () => {
       },
     );
     expect(res.status).toBe(201);
-    expect(res.body.accept_url).toBe(`http://localhost/invitations/${res.body.id}`);
+    expect(res.body.accept_url).toMatch(/^http:\/\/localhost\/invitations\/[^/]+$/);
   });
 
   it("refuses an invitation accepted by another address, and a second acceptance", async () => {
     const { owner, slug } = await ownerWithTenant();
-    const invite = await owner.json<{ id: string }>("POST", `/api/tenants/${slug}/invitations`, {
+    const invite = await owner.json<{ accept_url: string }>("POST", `/api/tenants/${slug}/invitations`, {
       body: { email: "intended@example.com", role: "viewer" },
     });
     const stranger = await signUp();
-    expectProblem(await stranger.json("POST", `/api/invitations/${invite.body.id}/accept`), 403);
+    const token = invitationToken(invite.body.accept_url);
+    expectProblem(await stranger.json("POST", `/api/invitations/${token}/accept`), 403);
     expectProblem(await stranger.json("GET", `/api/tenants/${slug}`), 404);
     expectProblem(await stranger.json("POST", "/api/invitations/inv_doesnotexist/accept"), 404);
   });
@@ -172,13 +182,14 @@ describe("members and invitations", () => {
 
   it("shows an invitation to anyone holding its link, and refuses a second invitation to the same address", async () => {
     const { owner, slug } = await ownerWithTenant();
-    const invite = await owner.json<{ id: string }>("POST", `/api/tenants/${slug}/invitations`, {
+    const invite = await owner.json<{ accept_url: string }>("POST", `/api/tenants/${slug}/invitations`, {
       body: { email: "twice@example.com", role: "editor" },
     });
-    const preview = await new Client().json("GET", `/api/invitations/${invite.body.id}`);
+    const token = invitationToken(invite.body.accept_url);
+    const preview = await new Client().json("GET", `/api/invitations/${token}`);
     expect(preview.status).toBe(200);
     expect(preview.body).toMatchObject({ tenant: { slug }, email: "twice@example.com", role: "editor" });
-    expectProblem(await new Client().json("POST", `/api/invitations/${invite.body.id}/accept`), 401);
+    expectProblem(await new Client().json("POST", `/api/invitations/${token}/accept`), 401);
     expectProblem(
       await owner.json("POST", `/api/tenants/${slug}/invitations`, {
         body: { email: "Twice@example.com", role: "viewer" },
@@ -189,16 +200,19 @@ describe("members and invitations", () => {
 
   it("lists and revokes pending invitations", async () => {
     const { owner, slug } = await ownerWithTenant();
-    const invite = await owner.json<{ id: string }>("POST", `/api/tenants/${slug}/invitations`, {
-      body: { email: "later@example.com", role: "viewer" },
-    });
+    const invite = await owner.json<{ id: string; accept_url: string }>(
+      "POST",
+      `/api/tenants/${slug}/invitations`,
+      { body: { email: "later@example.com", role: "viewer" } },
+    );
     const list = await owner.json<{ items: { id: string }[] }>("GET", `/api/tenants/${slug}/invitations`);
     expect(list.body.items.map((i) => i.id)).toEqual([invite.body.id]);
     expect((await owner.call("DELETE", `/api/tenants/${slug}/invitations/${invite.body.id}`)).status).toBe(
       204,
     );
     const invitee = await signUp("later@example.com");
-    expectProblem(await invitee.json("POST", `/api/invitations/${invite.body.id}/accept`), 404);
+    const token = invitationToken(invite.body.accept_url);
+    expectProblem(await invitee.json("POST", `/api/invitations/${token}/accept`), 404);
   });
 });
 

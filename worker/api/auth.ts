@@ -5,10 +5,11 @@ import { deleteCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../app-env";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../auth/password";
 import { newSession, SESSION_COOKIE, SESSION_TTL_MS } from "../auth/sessions";
-import { clearFailures, recordFailures, retryAfterSeconds, signInKeys } from "../auth/throttle";
+import { countAttempt, forgiveAttempt, signInKeys } from "../auth/throttle";
 import { SessionResponse, SignInBody, SignUpBody } from "../contracts/api";
 import { newId } from "../crypto/random";
 import { batch, db } from "../db/client";
+import { isDuplicateKey } from "../db/constraints";
 import { publicOrigin } from "../origin";
 import { problems } from "../problem";
 import { clientIp } from "./access";
@@ -54,8 +55,7 @@ export const authApi = newApi()
         ]);
       } catch (error) {
         // Two sign-ups racing for one address: the UNIQUE constraint decides, the loser gets a 409.
-        if (String(error).includes("UNIQUE"))
-          throw problems.conflict("An account with this email already exists.");
+        if (isDuplicateKey(error)) throw problems.conflict("An account with this email already exists.");
         throw error;
       }
       setSessionCookie(c, session.token);
@@ -77,19 +77,18 @@ export const authApi = newApi()
       const d = db(c.env.DB);
       const now = new Date();
       const ip = clientIp(c);
-      const keys = signInKeys(email, ip);
-      const wait = await retryAfterSeconds(d, keys, now);
-      if (wait > 0) throw problems.rateLimited("Too many failed sign-ins; try again later.", wait);
+      // Counted before the password is checked: parallel guesses cannot all get in before one fails.
+      const attempt = await countAttempt(c.env.DB, signInKeys(email, ip), now);
+      if (attempt.kind === "refused") {
+        throw problems.rateLimited("Too many failed sign-ins; try again later.", attempt.retryAfterSeconds);
+      }
       const user = await d.selectFrom("users").selectAll().where("email", "=", email).executeTakeFirst();
       const ok = user
         ? await verifyPassword(body.password, user.password_hash)
         : await burnPasswordCheck(body.password);
-      if (!user || !ok) {
-        await batch(c.env.DB, recordFailures(d, keys, now));
-        throw problems.unauthenticated("The email or password is wrong.");
-      }
+      if (!user || !ok) throw problems.unauthenticated("The email or password is wrong.");
       const session = await newSession(user.id, now);
-      await batch(c.env.DB, [d.insertInto("sessions").values(session.row), clearFailures(d, email, ip)]);
+      await batch(c.env.DB, [d.insertInto("sessions").values(session.row), ...forgiveAttempt(d, attempt)]);
       setSessionCookie(c, session.token);
       return c.json({ user: { id: user.id, email: user.email, name: user.name } }, 200);
     },

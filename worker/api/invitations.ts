@@ -1,20 +1,25 @@
 /** The invitee's side: look at an invitation and accept it as the signed-in person it was sent to. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { AcceptedInvitation, InvitationPreview } from "../contracts/api";
-import { auditEntry } from "../db/audit";
-import { batch, type Db, db } from "../db/client";
+import { sha256Hex } from "../crypto/random";
+import { auditIfChanged } from "../db/audit";
+import { batch, type Db, db, previousStatementChanged } from "../db/client";
 import { problems } from "../problem";
 import { clientIp, requireUser } from "./access";
 import { errorResponses, json, newApi } from "./openapi";
 
-const Params = z.object({ id: z.string() });
+const Params = z.object({ token: z.string() });
 
-/** The invitation behind a link; the unguessable id is the capability, so anyone holding it may look. */
-async function pendingInvitation(d: Db, id: string) {
+/**
+ * The invitation behind a link. The link's token is the capability, so anyone holding it may look; only
+ * its hash is stored, so the invitation's public id (or anything else read from the table) opens nothing.
+ */
+async function pendingInvitation(d: Db, token: string) {
   const row = await d
     .selectFrom("invitations")
     .innerJoin("tenants", "tenants.id", "invitations.tenant_id")
     .select([
+      "invitations.id",
       "invitations.tenant_id",
       "invitations.email",
       "invitations.role",
@@ -23,7 +28,7 @@ async function pendingInvitation(d: Db, id: string) {
       "tenants.slug",
       "tenants.name",
     ])
-    .where("invitations.id", "=", id)
+    .where("invitations.token_hash", "=", await sha256Hex(token))
     .executeTakeFirst();
   if (!row) throw problems.notFound("invitation");
   if (row.accepted_at) throw problems.conflict("This invitation has already been accepted.");
@@ -36,7 +41,7 @@ export const invitationsApi = newApi()
   .openapi(
     createRoute({
       method: "get",
-      path: "/{id}",
+      path: "/{token}",
       operationId: "getInvitation",
       tags: ["members"],
       request: { params: Params },
@@ -49,7 +54,7 @@ export const invitationsApi = newApi()
       },
     }),
     async (c) => {
-      const row = await pendingInvitation(db(c.env.DB), c.req.valid("param").id);
+      const row = await pendingInvitation(db(c.env.DB), c.req.valid("param").token);
       return c.json(
         {
           tenant: { slug: row.slug, name: row.name },
@@ -64,7 +69,7 @@ export const invitationsApi = newApi()
   .openapi(
     createRoute({
       method: "post",
-      path: "/{id}/accept",
+      path: "/{token}/accept",
       operationId: "acceptInvitation",
       tags: ["members"],
       request: { params: Params },
@@ -72,34 +77,49 @@ export const invitationsApi = newApi()
     }),
     async (c) => {
       const { user } = requireUser(c);
-      const { id } = c.req.valid("param");
+      const { token } = c.req.valid("param");
       const d = db(c.env.DB);
-      const row = await pendingInvitation(d, id);
+      const row = await pendingInvitation(d, token);
       if (row.email !== user.email) {
         throw problems.forbidden(
           `This invitation was sent to another address; you are signed in as ${user.email}.`,
         );
       }
-      const member = await d
-        .selectFrom("memberships")
-        .select("role")
-        .where("tenant_id", "=", row.tenant_id)
-        .where("user_id", "=", user.id)
-        .executeTakeFirst();
-      if (member) throw problems.conflict(`You are already a member of ${row.slug}.`);
       const now = new Date();
-      await batch(c.env.DB, [
-        d.insertInto("memberships").values({
-          tenant_id: row.tenant_id,
-          user_id: user.id,
-          role: row.role,
-          created_at: now.toISOString(),
-        }),
+      const at = now.toISOString();
+      const [taken] = await batch(c.env.DB, [
+        // Taking the invitation decides a race of accepts inside the write: one finds it still pending,
+        // the others change nothing, and only a take goes on to the membership and its audit row.
         d
           .updateTable("invitations")
-          .set({ accepted_at: now.toISOString(), accepted_by: user.id })
-          .where("id", "=", id),
-        auditEntry(
+          .set({ accepted_at: at, accepted_by: user.id })
+          .where("id", "=", row.id)
+          .where("accepted_at", "is", null)
+          .where("expires_at", ">", at)
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom("memberships")
+                  .select("user_id")
+                  .where("tenant_id", "=", row.tenant_id)
+                  .where("user_id", "=", user.id),
+              ),
+            ),
+          ),
+        d
+          .insertInto("memberships")
+          .columns(["tenant_id", "user_id", "role", "created_at"])
+          .expression(
+            d
+              .selectNoFrom(({ val }) => [
+                val(row.tenant_id).as("tenant_id"),
+                val(user.id).as("user_id"),
+                val(row.role).as("role"),
+                val(at).as("created_at"),
+              ])
+              .where(previousStatementChanged),
+          ),
+        auditIfChanged(
           d,
           {
             tenantId: row.tenant_id,
@@ -111,6 +131,11 @@ export const invitationsApi = newApi()
           now,
         ),
       ]);
+      if (!taken?.meta.changes) {
+        // Accepted, expired or revoked meanwhile (pendingInvitation says which), or already a member.
+        await pendingInvitation(d, token);
+        throw problems.conflict(`You are already a member of ${row.slug}.`);
+      }
       return c.json({ tenant: { slug: row.slug, name: row.name }, role: row.role }, 200);
     },
   );

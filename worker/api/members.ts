@@ -1,17 +1,19 @@
 /** Members of a tenant and the invitations that add them. */
 import { createRoute, z } from "@hono/zod-openapi";
+import type { ExpressionBuilder } from "kysely";
 import {
   ChangeRoleBody,
-  Invitation,
+  CreatedInvitation,
   InvitationList,
   InviteBody,
   Member,
   MemberList,
   type Role,
 } from "../contracts/api";
-import { newSecretToken } from "../crypto/random";
-import { auditEntry } from "../db/audit";
+import { newId, newSecretToken, sha256Hex } from "../crypto/random";
+import { auditEntry, auditIfChanged } from "../db/audit";
 import { batch, type Db, db } from "../db/client";
+import type { Database } from "../db/schema";
 import { publicOrigin } from "../origin";
 import { problems } from "../problem";
 import { authorize, type TenantScope } from "./access";
@@ -37,14 +39,39 @@ async function findMember(d: Db, tenantId: string, userId: string) {
   return row;
 }
 
-async function ownerCount(d: Db, tenantId: string): Promise<number> {
-  const row = await d
-    .selectFrom("memberships")
-    .select((eb) => eb.fn.countAll<number>().as("n"))
-    .where("tenant_id", "=", tenantId)
-    .where("role", "=", "owner")
-    .executeTakeFirstOrThrow();
-  return row.n;
+/**
+ * The member as it was read and checked. A role changed meanwhile matches nothing (an admin who read an
+ * editor must not demote the owner that editor has just become), and an owner matches only while another
+ * owner remains, so two owners demoting or removing each other at once cannot leave the tenant without
+ * one: the check runs inside the write, not in a read before it.
+ */
+function asChecked(tenantId: string, member: { user_id: string; role: Role }) {
+  return (eb: ExpressionBuilder<Database, "memberships">) =>
+    eb.and([
+      eb("tenant_id", "=", tenantId),
+      eb("user_id", "=", member.user_id),
+      eb("role", "=", member.role),
+      ...(member.role === "owner"
+        ? [
+            eb.exists(
+              eb
+                .selectFrom("memberships as other")
+                .select("other.user_id")
+                .where("other.tenant_id", "=", tenantId)
+                .where("other.role", "=", "owner")
+                .where("other.user_id", "!=", member.user_id),
+            ),
+          ]
+        : []),
+    ]);
+}
+
+/** Why a write of the member as checked changed nothing, given the member as it is now. */
+function notAsChecked(checked: { email: string; role: Role }, current: { role: Role }, lastOwner: string) {
+  if (current.role !== checked.role) {
+    return problems.conflict(`${checked.email} became ${current.role} meanwhile; look again and retry.`);
+  }
+  return problems.conflict(lastOwner);
 }
 
 /** Only owners hand out or take away ownership; admins manage everyone below owner. */
@@ -93,18 +120,24 @@ export const membersApi = newApi()
       const member = await findMember(d, scope.tenant.id, user_id);
       assertMayManage(scope, member.role, role);
       if (member.role === role) return c.json(member, 200);
-      if (member.role === "owner" && (await ownerCount(d, scope.tenant.id)) <= 1) {
-        throw problems.conflict("The last owner cannot be demoted; make someone else owner first.");
-      }
-      const now = new Date();
-      await batch(c.env.DB, [
-        d
-          .updateTable("memberships")
-          .set({ role })
-          .where("tenant_id", "=", scope.tenant.id)
-          .where("user_id", "=", user_id),
-        auditEntry(d, eventOf(scope, "member.role", `${member.email} ${member.role}→${role}`), now),
+      const [changed] = await batch(c.env.DB, [
+        d.updateTable("memberships").set({ role }).where(asChecked(scope.tenant.id, member)),
+        auditIfChanged(
+          d,
+          eventOf(scope, "member.role", `${member.email} ${member.role}→${role}`),
+          new Date(),
+        ),
       ]);
+      if (!changed?.meta.changes) {
+        const current = await findMember(d, scope.tenant.id, user_id);
+        // Someone else made the same change meanwhile: what was asked for holds.
+        if (current.role === role) return c.json(current, 200);
+        throw notAsChecked(
+          member,
+          current,
+          "The last owner cannot be demoted; make someone else owner first.",
+        );
+      }
       return c.json({ ...member, role }, 200);
     },
   )
@@ -125,13 +158,21 @@ export const membersApi = newApi()
       const d = db(c.env.DB);
       const member = await findMember(d, scope.tenant.id, user_id);
       if (!leaving) assertMayManage(scope, member.role);
-      if (member.role === "owner" && (await ownerCount(d, scope.tenant.id)) <= 1) {
-        throw problems.conflict("The last owner cannot leave or be removed; make someone else owner first.");
-      }
-      await batch(c.env.DB, [
-        d.deleteFrom("memberships").where("tenant_id", "=", scope.tenant.id).where("user_id", "=", user_id),
-        auditEntry(d, eventOf(scope, leaving ? "member.leave" : "member.remove", member.email), new Date()),
+      const [removed] = await batch(c.env.DB, [
+        d.deleteFrom("memberships").where(asChecked(scope.tenant.id, member)),
+        auditIfChanged(
+          d,
+          eventOf(scope, leaving ? "member.leave" : "member.remove", member.email),
+          new Date(),
+        ),
       ]);
+      if (!removed?.meta.changes) {
+        throw notAsChecked(
+          member,
+          await findMember(d, scope.tenant.id, user_id),
+          "The last owner cannot leave or be removed; make someone else owner first.",
+        );
+      }
       return c.body(null, 204);
     },
   )
@@ -143,7 +184,10 @@ export const membersApi = newApi()
       tags: ["members"],
       request: { params: z.object({ t: z.string() }), ...jsonBody(InviteBody) },
       responses: {
-        201: json(Invitation, "Invitation created; send accept_url to the invitee"),
+        201: json(
+          CreatedInvitation,
+          "Invitation created; send accept_url to the invitee (its token is shown only here)",
+        ),
         ...errorResponses,
       },
     }),
@@ -172,20 +216,26 @@ export const membersApi = newApi()
         .executeTakeFirst();
       if (pending)
         throw problems.conflict(`${email} already has a pending invitation; revoke it to send a new one.`);
+      // The link's token is the capability; only its hash is stored, and the id that lists and revokes
+      // the invitation is a separate, public name.
+      const token = newSecretToken("invite");
       const invitation = {
-        id: newSecretToken("inv"),
+        id: newId("inv"),
         email,
         role: body.role,
         created_at: now.toISOString(),
         expires_at: new Date(now.getTime() + INVITATION_TTL_MS).toISOString(),
       };
       await batch(c.env.DB, [
-        d
-          .insertInto("invitations")
-          .values({ ...invitation, tenant_id: scope.tenant.id, invited_by: scope.actor }),
+        d.insertInto("invitations").values({
+          ...invitation,
+          token_hash: await sha256Hex(token),
+          tenant_id: scope.tenant.id,
+          invited_by: scope.actor,
+        }),
         auditEntry(d, eventOf(scope, "member.invite", `${email} as ${body.role}`), now),
       ]);
-      return c.json({ ...invitation, accept_url: `${publicOrigin(c)}/invitations/${invitation.id}` }, 201);
+      return c.json({ ...invitation, accept_url: `${publicOrigin(c)}/invitations/${token}` }, 201);
     },
   )
   .openapi(

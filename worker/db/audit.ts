@@ -1,4 +1,4 @@
-import type { Db } from "./client";
+import { type Db, previousStatementChanged } from "./client";
 
 export type AuditEvent = {
   tenantId: string;
@@ -18,6 +18,25 @@ export function auditEntry(db: Db, event: AuditEvent, now: Date) {
     target: event.target,
     ip: event.ip,
   });
+}
+
+/** The audit row of the change made by the statement just before it in the batch, if that changed a row. */
+export function auditIfChanged(d: Db, event: AuditEvent, now: Date) {
+  return d
+    .insertInto("audit_log")
+    .columns(["tenant_id", "at", "actor", "action", "target", "ip"])
+    .expression(
+      d
+        .selectNoFrom(({ val }) => [
+          val(event.tenantId).as("tenant_id"),
+          val(now.toISOString()).as("at"),
+          val(event.actor).as("actor"),
+          val(event.action).as("action"),
+          val(event.target).as("target"),
+          val(event.ip).as("ip"),
+        ])
+        .where(previousStatementChanged),
+    );
 }
 
 export async function listAudit(db: Db, tenantId: string, limit: number, beforeSeq: number | undefined) {

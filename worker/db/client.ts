@@ -1,4 +1,4 @@
-import { type Compilable, Kysely, SqliteAdapter } from "kysely";
+import { type Compilable, Kysely, type SqlBool, SqliteAdapter, sql } from "kysely";
 import { D1Dialect } from "kysely-d1";
 import type { Database } from "./schema";
 
@@ -48,3 +48,10 @@ export async function batch(d1: D1Database, statements: ReadonlyArray<Compilable
     }),
   );
 }
+
+/**
+ * True when the statement just before this one in the same D1 batch changed a row: D1 runs a batch's
+ * statements in order on one connection, and SQLite's changes() counts the last one that completed. The
+ * write that decides a race goes first; what follows it is guarded by this.
+ */
+export const previousStatementChanged = sql<SqlBool>`changes() > 0`;

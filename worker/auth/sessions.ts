@@ -32,3 +32,15 @@ export async function lookupSession(db: Db, token: string, now: Date): Promise<S
   if (row.expires_at <= now.toISOString()) return { status: "expired" };
   return { status: "valid", user: { id: row.id, email: row.email, name: row.name }, sessionHash };
 }
+
+/**
+ * Which of these sessions, by token hash, are still signed in at `now`: neither signed out (the row is
+ * deleted) nor expired — lookupSession's rule, for many sessions in one statement (a D1 batch member).
+ */
+export function signedInSessions(db: Db, hashes: readonly string[], now: Date) {
+  return db
+    .selectFrom("sessions")
+    .select("token_hash")
+    .where("token_hash", "in", hashes)
+    .where("expires_at", ">", now.toISOString());
+}

@@ -47,3 +47,8 @@ export async function lookupToken(
     touch: stale,
   };
 }
+
+/** Which of these API tokens, by id, are unrevoked: revocation deletes the row, as lookupToken relies on. */
+export function unrevokedTokens(db: Db, ids: readonly string[]) {
+  return db.selectFrom("api_tokens").select("id").where("id", "in", ids);
+}

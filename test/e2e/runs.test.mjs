@@ -140,8 +140,11 @@ test("a run started from the params form shows its graph, timeline, grid and tas
   await waitForText(page.getByTestId("task-panel").getByTestId("task-output"), /\[\s*1,\s*2,\s*3\s*\]/);
   await node(page, "flaky").click();
   await waitForText(panel.getByTestId("task-error"), /flaky for blue-moon/);
+  // The error's kind shows as a badge beside its message, and in the failure's log line.
+  assert.equal(await panel.getByTestId("task-error").getAttribute("data-kind"), "plugin_error");
+  await waitForText(panel.getByTestId("task-error-kind"), /^plugin error$/);
   const logs = panel.getByTestId("task-logs");
-  await waitForText(logs, /flaky for blue-moon/);
+  await waitForText(logs, /failed \(plugin_error\): flaky for blue-moon/);
   const linesBefore = await logs.locator("li").count();
   await screenshot(page, "task-panel-failed");
 

@@ -4,6 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { TaskErrorKind } from "../../worker/engine";
 import { type BatchBinding, DEADLINE_GRACE_MS, invokeBatch } from "../../worker/runner/batch";
 import type { Invocation, SignedCall } from "../../worker/runner/invoke";
 import type { Outcome } from "../../worker/runner/outcome";
@@ -36,7 +37,9 @@ function streaming(lines: string[], { end = true, onCancel = () => {} } = {}): B
 const ok = (index: number, output: unknown = null) =>
   `${JSON.stringify({ index, status: 200, headers: {}, body: JSON.stringify({ status: "success", output }) })}\n`;
 
-const errorOf = (outcome: Outcome | undefined) => (outcome?.kind === "failure" ? outcome.error : "");
+const errorOf = (outcome: Outcome | undefined) => (outcome?.kind === "failure" ? outcome.error : null);
+/** The failure's kind, and a message containing `text`. */
+const error = (kind: TaskErrorKind, text: string) => ({ kind, message: expect.stringContaining(text) });
 
 const two = () => [
   { operator: "noop", invocation: invocation({}) },
@@ -53,9 +56,13 @@ describe("batch transport → the real core plugin", () => {
     ]);
     expect(results[0]).toMatchObject({ kind: "success", output: { value: 1 } });
     expect(results[1]).toMatchObject({ kind: "success", output: 2 });
-    expect(results[2]).toMatchObject({ kind: "failure", retryable: false });
+    expect(results[2]).toMatchObject({
+      kind: "failure",
+      retryable: false,
+      error: error("plugin_error", "no"),
+    });
     expect(results[3]).toMatchObject({ kind: "failure", retryable: false });
-    expect(errorOf(results[3])).toContain("no such operator");
+    expect(errorOf(results[3])).toEqual(error("protocol_error", "no such operator"));
   });
 
   it("verifies every call's signature on its own: a tampered call is refused, the others run", async () => {
@@ -73,7 +80,7 @@ describe("batch transport → the real core plugin", () => {
     ]);
     expect(results[0]).toMatchObject({ kind: "success" });
     expect(results[1]).toMatchObject({ kind: "failure", retryable: true });
-    expect(errorOf(results[1])).toContain("refused the invocation (401)");
+    expect(errorOf(results[1])).toEqual(error("protocol_error", "refused the invocation (401)"));
   });
 
   it("is refused as a whole when the batch is not a list of 1–6 signed calls", async () => {
@@ -84,7 +91,7 @@ describe("batch transport → the real core plugin", () => {
     }
     const refusing = { invoke: () => core.invoke([]) };
     for (const result of await outcomes(refusing, two()))
-      expect(errorOf(result)).toContain("the batch was refused: a batch is 1–6");
+      expect(errorOf(result)).toEqual(error("protocol_error", "the batch was refused: a batch is 1–6"));
     expect(() =>
       invokeBatch(
         core,
@@ -101,14 +108,14 @@ describe("batch transport → plugins that break the stream", () => {
     const results = await outcomes({ invoke: () => Promise.reject(new Error("no such method")) }, two());
     for (const result of results) {
       expect(result).toMatchObject({ kind: "failure", retryable: true });
-      expect(errorOf(result)).toContain("plugin could not be reached: no such method");
+      expect(errorOf(result)).toEqual(error("unreachable", "plugin could not be reached: no such method"));
     }
   });
 
   it("keeps the answers that came before a broken line and fails only the rest", async () => {
     const results = await outcomes(streaming([ok(0, "first"), "{not json\n"]), two());
     expect(results[0]).toMatchObject({ kind: "success", output: "first" });
-    expect(errorOf(results[1])).toContain("broken batch answer");
+    expect(errorOf(results[1])).toEqual(error("protocol_error", "broken batch answer"));
   });
 
   it("a line that is not an answer, or names a call that does not exist, breaks the batch", async () => {
@@ -152,7 +159,9 @@ describe("batch transport → plugins that break the stream", () => {
 
   it("a stream that ends before answering a call fails that call", async () => {
     const results = await outcomes(streaming([ok(1, "second")]), two());
-    expect(errorOf(results[0])).toContain("ended the batch without answering this call");
+    expect(errorOf(results[0])).toEqual(
+      error("protocol_error", "ended the batch without answering this call"),
+    );
     expect(results[1]).toMatchObject({ kind: "success", output: "second" });
   });
 
@@ -160,7 +169,7 @@ describe("batch transport → plugins that break the stream", () => {
     const line = `${JSON.stringify({ index: 0, status: 200, headers: {}, body: "<html>" })}\n`;
     const [result] = await outcomes(streaming([line]), [{ operator: "noop", invocation: invocation({}) }]);
     expect(result).toMatchObject({ kind: "failure", retryable: true });
-    expect(errorOf(result)).toContain("not JSON");
+    expect(errorOf(result)).toEqual(error("protocol_error", "not JSON"));
   });
 
   it("honours a back-off answer's Retry-After, whatever the header's case", async () => {
@@ -171,10 +180,14 @@ describe("batch transport → plugins that break the stream", () => {
     ].map((line) => `${JSON.stringify(line)}\n`);
     const results = await outcomes(streaming(lines), two());
     expect(results[0]).toMatchObject({ kind: "failure", retryable: true, retryAfterMs: 7000 });
-    // The plugin's own reason is kept; a body that is not a protocol failure is left out.
-    expect(errorOf(results[0])).toBe("plugin asked to back off (503): the server answered 429");
+    // The plugin's own reason is kept, and the back-off is its failure; a back-off without a protocol
+    // body came from in front of the plugin, which was not reached.
+    expect(errorOf(results[0])).toEqual({
+      kind: "plugin_error",
+      message: "plugin asked to back off (503): the server answered 429",
+    });
     expect(results[1]).toMatchObject({ kind: "failure", retryable: true, retryAfterMs: 2000 });
-    expect(errorOf(results[1])).toBe("plugin asked to back off (429)");
+    expect(errorOf(results[1])).toEqual({ kind: "unreachable", message: "plugin asked to back off (429)" });
   });
 
   it("a stream that never ends times each call out after its own deadline and a grace", async () => {
@@ -191,7 +204,7 @@ describe("batch transport → plugins that break the stream", () => {
       },
     ]);
     expect(results[0]).toMatchObject({ kind: "success" });
-    expect(errorOf(results[1])).toContain("did not answer within");
+    expect(errorOf(results[1])).toEqual(error("timeout", "did not answer within"));
     // The plugin's own deadline answer gets a grace period first.
     expect(Date.now() - started).toBeGreaterThanOrEqual(290 + DEADLINE_GRACE_MS);
     expect(Date.now() - started).toBeLessThan(4000);
@@ -203,6 +216,7 @@ describe("batch transport → plugins that break the stream", () => {
   it("a line longer than any answer breaks the batch instead of filling memory", async () => {
     const chunk = "x".repeat(1024 * 1024);
     const results = await outcomes(streaming([chunk, chunk, chunk]), two());
-    for (const result of results) expect(errorOf(result)).toContain("longer than any answer");
+    for (const result of results)
+      expect(errorOf(result)).toEqual(error("protocol_error", "longer than any answer"));
   });
 });

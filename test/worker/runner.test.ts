@@ -25,8 +25,31 @@ describe("runner → core plugin over a service binding", () => {
     );
     expect(outcome).toMatchObject({
       kind: "failure",
-      error: expect.stringContaining("nope"),
+      error: { kind: "plugin_error", message: expect.stringContaining("nope") },
       retryable: false,
+    });
+  });
+
+  it("maps input the operator's schema refuses to input_invalid", async () => {
+    const outcome = await invokeOperator(core, "sleep", invocation({ duration: 42 }), options);
+    expect(outcome).toMatchObject({
+      kind: "failure",
+      error: { kind: "input_invalid", message: expect.stringContaining("input.duration") },
+      retryable: false,
+    });
+  });
+
+  it("maps the plugin's own deadline answer to a timeout", async () => {
+    // The platform's clock runs 10 s behind: the deadline it sets has passed when the plugin reads it.
+    const past = new Date(Date.now() - 1_000).toISOString();
+    const outcome = await invokeOperator(core, "noop", invocation({}, { deadline: past }), {
+      ...options,
+      now: () => new Date(Date.now() - 10_000),
+    });
+    expect(outcome).toMatchObject({
+      kind: "failure",
+      error: { kind: "timeout", message: "the deadline passed before the call" },
+      retryable: true,
     });
   });
 
@@ -46,7 +69,7 @@ describe("runner → core plugin over a service binding", () => {
     expect(outcome).toMatchObject({
       kind: "failure",
       retryable: true,
-      error: expect.stringContaining("401"),
+      error: { kind: "protocol_error", message: expect.stringContaining("401") },
     });
   });
 });
@@ -57,7 +80,7 @@ describe("runner → an operator the plugin does not have", () => {
     expect(outcome).toMatchObject({
       kind: "failure",
       retryable: false,
-      error: expect.stringMatching(/no such operator \(404\)/),
+      error: { kind: "protocol_error", message: expect.stringMatching(/no such operator \(404\)/) },
     });
   });
 });
@@ -71,12 +94,12 @@ describe("runner → a plugin that gets the protocol wrong", () => {
     ["running-with-200", /refused|200/],
   ];
   for (const [operator, message] of cases) {
-    it(`turns "${operator}" into a retryable error with a clear message`, async () => {
+    it(`turns "${operator}" into a retryable protocol_error with a clear message`, async () => {
       const outcome = await invokeOperator(misbehaving, operator, invocation({}), options);
       expect(outcome).toMatchObject({
         kind: "failure",
         retryable: true,
-        error: expect.stringMatching(message),
+        error: { kind: "protocol_error", message: expect.stringMatching(message) },
       });
     });
   }
@@ -84,7 +107,9 @@ describe("runner → a plugin that gets the protocol wrong", () => {
   it("honours 429 with Retry-After, keeping the plugin's reason", async () => {
     const outcome = await invokeOperator(misbehaving, "backoff", invocation({}), options);
     expect(outcome).toMatchObject({ kind: "failure", retryable: true, retryAfterMs: 7000 });
-    expect(outcome).toMatchObject({ error: "misbehaving (service binding) asked to back off (429): busy" });
+    expect(outcome).toMatchObject({
+      error: { kind: "plugin_error", message: "misbehaving (service binding) asked to back off (429): busy" },
+    });
   });
 
   it("gives up on a plugin that never answers at the deadline", async () => {
@@ -93,7 +118,7 @@ describe("runner → a plugin that gets the protocol wrong", () => {
     expect(outcome).toMatchObject({
       kind: "failure",
       retryable: true,
-      error: expect.stringMatching(/did not answer/),
+      error: { kind: "timeout", message: expect.stringMatching(/did not answer/) },
     });
   });
 

@@ -1,8 +1,7 @@
 /** Long-running operators (202 + callback) and max_active_runs, driven through the API and the DO. */
-import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { expectProblem } from "./helpers";
-import { task, withPipeline } from "./runs-helpers";
+import { asIfAccepted, task, withPipeline } from "./runs-helpers";
 
 const sleeper = (extra: object = {}) => ({
   name: "Sleeper",
@@ -18,26 +17,7 @@ describe("run callbacks, timeouts and concurrency", () => {
   it("accepts the first callback for a running task and refuses a second one", async () => {
     const { owner, stub, start, detail } = await withPipeline(sleeper());
     const run = await start();
-    // No core operator answers 202, so put the instance where a 202 would have left it.
-    const token = await runInDurableObject(stub, (instance, state) => {
-      const sql = state.storage.sql;
-      const row = sql.exec<{ state: string }>("SELECT state FROM runs WHERE id = ?", run.id).one();
-      const saved = JSON.parse(row.state);
-      const nap = saved.tasks.nap.instances[0];
-      saved.tasks.nap.instances[0] = { ...nap, status: "running", deadline_at: null };
-      delete saved.tasks.nap.instances[0].due_at;
-      sql.exec("UPDATE runs SET state = ? WHERE id = ?", JSON.stringify(saved), run.id);
-      instance.forgetCachedState();
-      const token = `cb_${state.id.toString()}_${"x".repeat(32)}`;
-      sql.exec(
-        "INSERT INTO callbacks (token, run, key, attempt, dispatch) VALUES (?, ?, 'nap', ?, ?)",
-        token,
-        run.id,
-        nap.attempt,
-        nap.dispatch,
-      );
-      return token;
-    });
+    const token = await asIfAccepted(stub, run.id, "nap");
     const body = { status: "success", output: { slept_ms: 5 } };
     const first = await owner.json("POST", `/api/callbacks/${token}`, { body });
     expect(first.status).toBe(200);

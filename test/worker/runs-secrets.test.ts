@@ -27,7 +27,10 @@ describe("run secrets", () => {
     const run = await start();
     expect(task(run, "length")).toMatchObject({ status: "success", output: SECRET.length });
     expect(task(run, "echo")).toMatchObject({ status: "success", output: { value: "Bearer ***" } });
-    expect(task(run, "leak")).toMatchObject({ status: "failed", error: expect.stringContaining("***") });
+    expect(task(run, "leak")).toMatchObject({
+      status: "failed",
+      error: { kind: "plugin_error", message: expect.stringContaining("***") },
+    });
     const detail = await owner.call("GET", `${base}/runs/${run.id}`);
     expect(await detail.text()).not.toContain(SECRET);
     for (const id of ["length", "echo", "leak"]) {
@@ -46,7 +49,7 @@ describe("run secrets", () => {
     expect(task(run, "a")).toMatchObject({
       status: "failed",
       attempts: 1,
-      error: "secret MISSING is not set",
+      error: { kind: "input_invalid", message: "secret MISSING is not set" },
     });
   });
 });

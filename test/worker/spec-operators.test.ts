@@ -268,7 +268,10 @@ describe("templated inputs at run time", () => {
     expect(task(run, "ping")).toMatchObject({
       status: "failed",
       attempts: 1,
-      error: "input violates the operator's schema: input.url: expected an absolute http or https URL",
+      error: {
+        kind: "input_invalid",
+        message: "input violates the operator's schema: input.url: expected an absolute http or https URL",
+      },
     });
   });
 
@@ -281,8 +284,10 @@ describe("templated inputs at run time", () => {
     expect(run.status).toBe("failed");
     const wait = task(run, "wait");
     expect(wait).toMatchObject({ status: "failed", attempts: 1 });
-    expect(wait.error).toBe(
-      "input violates the operator's schema: input.duration: Invalid input: expected string, received number",
-    );
+    expect(wait.error).toEqual({
+      kind: "input_invalid",
+      message:
+        "input violates the operator's schema: input.duration: Invalid input: expected string, received number",
+    });
   });
 });

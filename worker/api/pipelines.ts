@@ -17,6 +17,7 @@ import { TenantVault } from "../crypto/envelope";
 import { newId, sha256Hex } from "../crypto/random";
 import { auditEntry } from "../db/audit";
 import { batch, db } from "../db/client";
+import { isDuplicateKey } from "../db/constraints";
 import { countPipelines, findPipeline, findVersion, listPipelines, listTriggers } from "../db/pipelines";
 import { lastRuns, retireRunStarts } from "../db/runs";
 import { canonicalJson, nextRuns, type PipelineSpec } from "../engine";
@@ -188,7 +189,7 @@ export const pipelinesApi = newApi()
           ),
         ]);
       } catch (error) {
-        if (String(error).includes("UNIQUE") || String(error).includes("PRIMARY")) {
+        if (isDuplicateKey(error)) {
           throw problems.conflict("The pipeline was changed concurrently; fetch it and save again.");
         }
         throw error;

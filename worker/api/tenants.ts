@@ -5,6 +5,7 @@ import { newWrappedDataKey } from "../crypto/envelope";
 import { newId } from "../crypto/random";
 import { auditEntry } from "../db/audit";
 import { batch, db } from "../db/client";
+import { isDuplicateKey } from "../db/constraints";
 import { countPipelines } from "../db/pipelines";
 import { runUsage } from "../db/runs";
 import { problems } from "../problem";
@@ -53,7 +54,7 @@ export const tenantsApi = newApi()
           ),
         ]);
       } catch (error) {
-        if (String(error).includes("UNIQUE")) throw problems.conflict(`The slug "${body.slug}" is taken.`);
+        if (isDuplicateKey(error)) throw problems.conflict(`The slug "${body.slug}" is taken.`);
         throw error;
       }
       return c.json({ slug: body.slug, name: body.name }, 201);

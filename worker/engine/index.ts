@@ -21,4 +21,5 @@ export {
   sourceErrors,
   validatePipelineSpec,
 } from "./spec/validate";
+export { TASK_ERROR_KINDS, type TaskError, type TaskErrorKind, taskError } from "./task-error";
 export { parseTemplate, type Template, type TemplatePart, templateExpressions } from "./template";

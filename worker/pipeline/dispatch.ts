@@ -3,9 +3,9 @@
  * into the planner event (plus the output blob and log lines that go with it). Never throws for
  * anything a plugin or an expression does; those become task failures.
  */
-import { parseUses, type RunEvent, type TaskOutcome } from "../engine";
+import { parseUses, type RunEvent, type TaskError, type TaskOutcome, taskError } from "../engine";
 import { type Invocation, invokeOperator } from "../runner/invoke";
-import type { Outcome } from "../runner/outcome";
+import { failure, type Outcome } from "../runner/outcome";
 import { serviceTransport } from "../runner/transport";
 import { CONTEXT_OPERATORS, type Plans } from "./plans";
 import { remoteBatchOf } from "./pump";
@@ -27,7 +27,8 @@ export async function dispatch(deps: Deps, job: DispatchJob): Promise<Answer | n
   const task = deps.plans.task(job.version, job.task);
   const uses = parseUses(task.uses);
   if (uses?.plugin !== "core") {
-    return answer(job, failure(`plugin ${uses?.plugin ?? task.uses} is not installed`, false), []);
+    const missing = `plugin ${uses?.plugin ?? task.uses} is not installed`;
+    return answer(job, failure("input_invalid", missing, false), []);
   }
   let secrets: Record<string, string> = {};
   const names = secretNamesOf(task);
@@ -35,7 +36,11 @@ export async function dispatch(deps: Deps, job: DispatchJob): Promise<Answer | n
     if (names.size > 0) secrets = await loadSecrets(deps.env, deps.identity.tenant_id, names);
   } catch (error) {
     // D1 or decryption trouble may pass; a secret that is not set will not.
-    return answer(job, failure(messageOf(error), !(error instanceof MissingSecret)), []);
+    const outcome =
+      error instanceof MissingSecret
+        ? failure("input_invalid", error.message, false)
+        : failure("platform_error", messageOf(error), true);
+    return answer(job, outcome, []);
   }
   const values = Object.values(secrets);
   const scope = buildScope(deps.store, deps.plans.plan(job.version), stored.state, task, job.map_index);
@@ -43,7 +48,7 @@ export async function dispatch(deps: Deps, job: DispatchJob): Promise<Answer | n
   try {
     input = await render(task.with, { ...scope, secrets });
   } catch (error) {
-    return answer(job, failure(`input: ${messageOf(error)}`, false), values);
+    return answer(job, failure("expression_error", `input: ${messageOf(error)}`, false), values);
   }
   const now = deps.now();
   const instance = stored.state.tasks[job.task]?.instances.find((i) => i.map_index === job.map_index);
@@ -98,10 +103,6 @@ function secretNamesOf(task: { with?: unknown }): Set<string> {
   return names;
 }
 
-export function failure(error: string, retryable: boolean): Outcome {
-  return { kind: "failure", error, retryable, logs: [] };
-}
-
 type Answered = Pick<DispatchJob, "run" | "key" | "attempt" | "dispatch">;
 
 /** The planner event for a plugin's answer, with secrets redacted from everything that is kept. */
@@ -119,11 +120,12 @@ export function answer(job: Answered, outcome: Outcome, secrets: readonly string
       break;
     }
     case "failure": {
-      const error = clean(outcome.error);
+      const { kind, message } = reported(outcome.error);
+      const error = { kind, message: clean(message) };
       logs.push({
         at: new Date().toISOString(),
         level: "error",
-        message: `attempt ${job.attempt} failed: ${error}`,
+        message: `attempt ${job.attempt} failed (${error.kind}): ${error.message}`,
       });
       result = {
         status: "failure",
@@ -155,6 +157,14 @@ export function answer(job: Answered, outcome: Outcome, secrets: readonly string
     outcome: result,
   };
   return { event, attach };
+}
+
+/**
+ * A Dispatcher still running the previous version (reports that cross a deploy) sends a failure's error
+ * as a bare string; it must not reach the run's state as anything but a TaskError.
+ */
+function reported(error: TaskError | string): TaskError {
+  return typeof error === "string" ? taskError("unknown", error) : error;
 }
 
 export function messageOf(error: unknown): string {

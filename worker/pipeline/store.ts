@@ -7,7 +7,7 @@
  * this class writes those rows, so the copies stay exact; a transaction that throws drops them all.
  * Cached values are shared: callers treat them as read-only (the planner copies what it changes).
  */
-import { type RunState, RunStateSchema, type RunStatus } from "../engine";
+import { RUN_STATE_VERSION, type RunState, RunStateSchema, type RunStatus } from "../engine";
 import { insertRows } from "./rows";
 import { iso, type PipelineIdentity, type RunSummary, type TriggerKind } from "./types";
 
@@ -282,7 +282,8 @@ function toStored(row: RunRow): StoredRun {
  * wide fan-out); any other version goes through the schema, which refuses what it does not know.
  */
 function trustedState(value: unknown): RunState {
-  const current = typeof value === "object" && value !== null && "v" in value && value.v === 1;
+  const current =
+    typeof value === "object" && value !== null && "v" in value && value.v === RUN_STATE_VERSION;
   return current ? (value as RunState) : RunStateSchema.parse(value);
 }
 

@@ -1,5 +1,5 @@
 /** The run detail the API shows: state plus outputs read back from the blob table. */
-import type { TaskInstance } from "../engine";
+import { instanceError, type RunPlan, type RunState, type TaskInstance } from "../engine";
 import type { Driver } from "./driver";
 import { summaryOf } from "./store";
 import { iso, type RunDetail, type TaskView } from "./types";
@@ -14,9 +14,9 @@ export function runDetail(driver: Driver, id: string): RunDetail | null {
     for (const i of task.instances) if (i.status === "success" && i.output_ref) refs.push(i.output_ref);
   }
   const values = driver.store.blobs(refs);
-  const order = driver.plans.plan(stored.version).order;
-  const tasks: TaskView[] = order.flatMap((task) =>
-    (state.tasks[task]?.instances ?? []).map((i) => taskView(task, i, values)),
+  const plan = driver.plans.plan(stored.version);
+  const tasks: TaskView[] = plan.order.flatMap((task) =>
+    (state.tasks[task]?.instances ?? []).map((i) => taskView(plan, state, task, i, values)),
   );
   return {
     ...summaryOf({
@@ -36,9 +36,14 @@ export function runDetail(driver: Driver, id: string): RunDetail | null {
   };
 }
 
-function taskView(id: string, i: TaskInstance, values: Map<string, unknown>): TaskView {
+function taskView(
+  plan: RunPlan,
+  state: RunState,
+  id: string,
+  i: TaskInstance,
+  values: Map<string, unknown>,
+): TaskView {
   const output = i.status === "success" && i.output_ref ? (values.get(i.output_ref) ?? null) : null;
-  const error = i.status === "failed" || i.status === "up_for_retry" ? i.error : null;
   return {
     id,
     map_index: i.map_index,
@@ -47,6 +52,6 @@ function taskView(id: string, i: TaskInstance, values: Map<string, unknown>): Ta
     started_at: iso(i.started_at),
     ended_at: iso(i.ended_at),
     output,
-    error,
+    error: instanceError(plan, state, id, i),
   };
 }

@@ -143,9 +143,9 @@ async function send(
       if (buffered.length > MAX_LINE_CHARS) throw new Error("an answer line is longer than any answer");
     }
   } catch (error) {
-    failAll(retryableError(`${label} sent a broken batch answer: ${messageOf(error)}`));
+    failAll(retryableError("protocol_error", `${label} sent a broken batch answer: ${messageOf(error)}`));
   }
-  failAll(retryableError(`${label} ended the batch without answering this call`));
+  failAll(retryableError("protocol_error", `${label} ended the batch without answering this call`));
 }
 
 function settleLine(label: string, line: string, pending: readonly PendingCall[], now: Date) {

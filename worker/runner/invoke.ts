@@ -2,7 +2,7 @@
  * One attempt of one task instance: sign the invocation, send it, read the answer. Never throws:
  * every way a plugin can misbehave ends as an Outcome the engine can act on.
  */
-import { type Outcome, PluginResult, retryAfterMs, retryableError, toOutcome } from "./outcome";
+import { failure, type Outcome, PluginResult, retryAfterMs, retryableError, toOutcome } from "./outcome";
 import { signRequest } from "./sign";
 import type { PluginTransport } from "./transport";
 
@@ -49,11 +49,12 @@ export function waitMs(invocation: Invocation, now: Date): number {
 }
 
 export function notAnswered(label: string, timeoutMs: number): Outcome {
-  return retryableError(`${label} did not answer within ${Math.round(timeoutMs / 1000)}s`);
+  return retryableError("timeout", `${label} did not answer within ${Math.round(timeoutMs / 1000)}s`);
 }
 
 export function unreachable(label: string, error: unknown): Outcome {
   return retryableError(
+    "unreachable",
     `${label} could not be reached: ${error instanceof Error ? error.message : String(error)}`,
   );
 }
@@ -90,12 +91,21 @@ export async function readAnswer(label: string, response: Response, now: Date): 
   if (declared > MAX_RESULT_BYTES) {
     await response.body?.cancel();
     if (backsOff(status)) return answerOf(label, status, headers.get("retry-after"), "", now);
-    return retryableError(`${label} answered ${declared} bytes; results are limited to ${MAX_RESULT_BYTES}`);
+    const message = `${label} answered ${declared} bytes; results are limited to ${MAX_RESULT_BYTES}`;
+    return retryableError("protocol_error", message);
   }
   return answerOf(label, status, headers.get("retry-after"), await response.text(), now);
 }
 
 const backsOff = (status: number) => status === 429 || status === 503;
+
+/** Bad gateway and gateway timeout come from a host in front of the plugin (429 and 503 back off, below). */
+const GATEWAY_STATUSES: ReadonlySet<number> = new Set([502, 504]);
+
+/** An answer that is not a protocol result: a gateway's says the plugin was not reached; any other breaks the protocol. */
+function notProtocol(status: number, message: string): Outcome {
+  return retryableError(GATEWAY_STATUSES.has(status) ? "unreachable" : "protocol_error", message);
+}
 
 function failureIn(text: string): string | null {
   if (text.length === 0 || text.length > MAX_RESULT_BYTES) return null;
@@ -107,7 +117,12 @@ function failureIn(text: string): string | null {
   }
 }
 
-/** The Outcome of an answer already read: its status, its Retry-After header and its body text. */
+/**
+ * The Outcome of an answer already read: its status, its Retry-After header and its body text. A
+ * back-off (429/503) the plugin asked for in a protocol body is its failure (plugin_error); the same
+ * status without one came from in front of the plugin (unreachable). Either stays that kind when the
+ * task's retries run out.
+ */
 export function answerOf(
   label: string,
   status: number,
@@ -119,34 +134,34 @@ export function answerOf(
     // An SDK plugin says why in a failure body (e.g. the remote API's own 429); anything else is left out.
     const why = failureIn(text);
     const message = `${label} asked to back off (${status})${why ? `: ${why}` : ""}`;
-    return retryableError(message, retryAfterMs(retryAfter, now));
+    return retryableError(why ? "plugin_error" : "unreachable", message, retryAfterMs(retryAfter, now));
   }
   if (text.length > MAX_RESULT_BYTES)
-    return retryableError(`${label} answered more than ${MAX_RESULT_BYTES} bytes`);
+    return retryableError("protocol_error", `${label} answered more than ${MAX_RESULT_BYTES} bytes`);
   let parsed: ReturnType<typeof PluginResult.safeParse>;
   try {
     parsed = PluginResult.safeParse(JSON.parse(text));
   } catch {
-    return retryableError(`${label} answered ${status} with a body that is not JSON: ${text.slice(0, 200)}`);
+    return notProtocol(
+      status,
+      `${label} answered ${status} with a body that is not JSON: ${text.slice(0, 200)}`,
+    );
   }
   if (!parsed.success) {
-    return retryableError(`${label} answered ${status} with a body that is not a protocol v1 result`);
+    return notProtocol(status, `${label} answered ${status} with a body that is not a protocol v1 result`);
   }
   const outcome = toOutcome(parsed.data);
   const expected = outcome.kind === "running" ? 202 : 200;
   if (status !== expected) {
     // Protocol refusals (401 bad signature, 400 invalid invocation…) carry a failure body; they say
     // the platform and the plugin disagree, which a later attempt (after a key rotation) may fix.
-    // A 404 says the operator does not exist: no attempt can fix that.
-    const detail = outcome.kind === "failure" ? `: ${outcome.error}` : "";
+    // A 404 says the operator does not exist: no attempt can fix that. A 5xx with a failure body is
+    // the plugin's own failure (the SDK's crash answer), not a disagreement about the protocol.
+    const detail = outcome.kind === "failure" ? `: ${outcome.error.message}` : "";
     if (status === 404)
-      return {
-        kind: "failure",
-        error: `${label} has no such operator (404)${detail}`,
-        retryable: false,
-        logs: [],
-      };
-    return retryableError(`${label} refused the invocation (${status})${detail}`);
+      return failure("protocol_error", `${label} has no such operator (404)${detail}`, false);
+    const kind = status >= 500 && outcome.kind === "failure" ? "plugin_error" : "protocol_error";
+    return retryableError(kind, `${label} refused the invocation (${status})${detail}`);
   }
   return outcome;
 }

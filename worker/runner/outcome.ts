@@ -1,13 +1,15 @@
 /**
  * What a plugin answered, mapped exhaustively onto what the engine understands. Anything that is not
  * a valid protocol answer — another status, a body that does not parse, a timeout, a refused
- * connection — becomes a retryable failure with a message that says what went wrong.
+ * connection — becomes a retryable failure with a message that says what went wrong. Every failure
+ * carries its kind (engine/task-error.ts), set here and in invoke.ts and batch.ts where it is made.
  */
 import { z } from "zod";
+import { type TaskError, type TaskErrorKind, taskError } from "../engine/task-error";
 
 export type Outcome =
   | { kind: "success"; output: unknown; logs: PluginLog[] }
-  | { kind: "failure"; error: string; retryable: boolean; retryAfterMs?: number; logs: PluginLog[] }
+  | { kind: "failure"; error: TaskError; retryable: boolean; retryAfterMs?: number; logs: PluginLog[] }
   | { kind: "running" }
   | { kind: "waiting"; retryAfterMs: number; logs: PluginLog[] };
 
@@ -27,6 +29,10 @@ export const PluginResult = z.discriminatedUnion("status", [
     error: z.string().max(10_000),
     retryable: z.boolean(),
     retry_after_ms: z.number().int().nonnegative().optional(),
+    /** Refusals name their reason; a failure at the invocation's deadline says "deadline_exceeded". */
+    code: z.string().max(100).optional(),
+    /** The input or connection paths that violate the plugin's schemas (PROTOCOL.md §3). */
+    issues: z.array(z.unknown()).max(1000).optional(),
     logs: Logs,
   }),
   z.object({ status: z.literal("waiting"), retry_after_ms: z.number().int().nonnegative(), logs: Logs }),
@@ -41,7 +47,7 @@ export function toOutcome(result: PluginResult): Outcome {
     case "failure":
       return {
         kind: "failure",
-        error: result.error,
+        error: taskError(failureKind(result), result.error),
         retryable: result.retryable,
         ...(result.retry_after_ms === undefined ? {} : { retryAfterMs: result.retry_after_ms }),
         logs: result.logs ?? [],
@@ -57,10 +63,22 @@ export function toOutcome(result: PluginResult): Outcome {
   }
 }
 
-export function retryableError(error: string, retryAfterMs?: number): Outcome {
+/** What a plugin's own failure says it is: its deadline passed, its input was refused, or its work failed. */
+function failureKind(result: Extract<PluginResult, { status: "failure" }>): TaskErrorKind {
+  if (result.code === "deadline_exceeded") return "timeout";
+  if (result.issues !== undefined) return "input_invalid";
+  return "plugin_error";
+}
+
+/** A failure made by the platform, not answered by a plugin: no logs. */
+export function failure(kind: TaskErrorKind, message: string, retryable: boolean): Outcome {
+  return { kind: "failure", error: taskError(kind, message), retryable, logs: [] };
+}
+
+export function retryableError(kind: TaskErrorKind, message: string, retryAfterMs?: number): Outcome {
   return {
     kind: "failure",
-    error,
+    error: taskError(kind, message),
     retryable: true,
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     logs: [],

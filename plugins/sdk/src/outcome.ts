@@ -9,7 +9,15 @@ import type { Manifest } from "./manifest.ts";
 
 export type Outcome =
   | { kind: "success"; output: unknown; logs: LogEntry[] }
-  | { kind: "failure"; error: string; retryable: boolean; logs: LogEntry[]; issues?: Issue[] }
+  | {
+      kind: "failure";
+      error: string;
+      retryable: boolean;
+      logs: LogEntry[];
+      issues?: Issue[];
+      /** The invocation's deadline passed: the platform records a timeout, not the operator's failure. */
+      code?: "deadline_exceeded";
+    }
   | { kind: "retry_after"; error: string; retryAfterMs: number; logs: LogEntry[] }
   | { kind: "running" }
   | { kind: "waiting"; retryAfterMs: number; logs: LogEntry[] }
@@ -65,7 +73,10 @@ const WIRE: WireTable = {
   failure: (o) =>
     json(
       200,
-      withLogs({ status: "failure", error: o.error, retryable: o.retryable, issues: o.issues }, o.logs),
+      withLogs(
+        { status: "failure", error: o.error, retryable: o.retryable, code: o.code, issues: o.issues },
+        o.logs,
+      ),
     ),
   retry_after: (o) =>
     json(

@@ -18,12 +18,22 @@ const nonRetryable = (error: string, logs: LogEntry[] = []): Failure => ({
   logs,
 });
 
+/** The invocation's deadline passed: retryable, and coded so the platform records a timeout. */
+const deadlinePassed = (error: string, logs: LogEntry[] = []): Failure => ({
+  kind: "failure",
+  error,
+  retryable: true,
+  logs,
+  code: "deadline_exceeded",
+});
+
 export function outcomeOfError(thrown: unknown, logs: LogEntry[]): Outcome {
   const error = errorMessage(thrown);
   if (thrown instanceof RetryAfterError)
     return { kind: "retry_after", error, retryAfterMs: thrown.retryAfterMs, logs };
   if (thrown instanceof NonRetriableError) return nonRetryable(error, logs);
-  // Anything unexpected may be transient (a network blip, a deadline): the platform's retries decide.
+  if (thrown instanceof DeadlineExceededError) return deadlinePassed(error, logs);
+  // Anything unexpected may be transient (a network blip): the platform's retries decide.
   return { kind: "failure", error, retryable: true, logs };
 }
 
@@ -98,7 +108,7 @@ export async function invokeOperator(
   const prepared = prepare(plugin, operator, invocation);
   if (!prepared.ok) return prepared.outcome;
   const remainingMs = Date.parse(invocation.deadline) - Date.now();
-  if (remainingMs <= 0) return { ...nonRetryable("the deadline passed before the call"), retryable: true };
+  if (remainingMs <= 0) return deadlinePassed("the deadline passed before the call");
 
   const { input: _input, connection: _connection, context, ...meta } = invocation;
   const logs = new LogBook();

@@ -69,8 +69,19 @@ describe("mapping operator results to the wire", () => {
       status: "failure",
       retryable: true,
       error: "the invocation deadline passed",
+      code: "deadline_exceeded",
     });
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it("does not start an operator whose deadline has passed, and says so with a code", async () => {
+    const { json } = await outcome("hang", { deadline: new Date(Date.now() - 1_000).toISOString() });
+    expect(json).toEqual({
+      status: "failure",
+      error: "the deadline passed before the call",
+      retryable: true,
+      code: "deadline_exceeded",
+    });
   });
 
   it("bounds logs to 100 entries of 2,000 characters and says how many were dropped", async () => {

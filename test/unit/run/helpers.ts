@@ -26,6 +26,9 @@ export function pipeline(tasks: RawTask[], extra: Record<string, unknown> = {}):
 
 export const T0 = Date.parse("2026-11-24T09:00:00Z");
 
+/** The error Harness.fail answers with: a plugin's own failure. */
+export const BOOM = { kind: "plugin_error", message: "boom" } as const;
+
 type Dispatch = Extract<Effect, { type: "dispatch" }>;
 
 /** Drives one run the way a PipelineDO would, keeping the latest state and effects. */
@@ -86,7 +89,7 @@ export class Harness {
   }
 
   fail(key: string, retryable = false): StepResult {
-    return this.answer(key, { status: "failure", error: "boom", retryable });
+    return this.answer(key, { status: "failure", error: BOOM, retryable });
   }
 
   instance(key: string): TaskInstance {

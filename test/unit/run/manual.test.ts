@@ -128,7 +128,10 @@ describe("mark", () => {
   it("marks a task failed and propagates like a real failure", () => {
     const h = new Harness(chain());
     h.send({ type: "mark", task: "a", status: "failed" });
-    expect(h.instance("a")).toMatchObject({ status: "failed", error: "marked failed" });
+    expect(h.instance("a")).toMatchObject({
+      status: "failed",
+      error: { kind: "marked_failed", message: "marked failed" },
+    });
     expect(h.state.status).toBe("failed");
   });
 

@@ -33,7 +33,10 @@ describe("when", () => {
   it("fails the task when the expression cannot be evaluated", () => {
     const h = gated();
     h.send({ type: "evaluation_failed", task: "a", kind: "when", error: "undefined function" });
-    expect(h.instance("a")).toMatchObject({ status: "failed", error: "when failed: undefined function" });
+    expect(h.instance("a")).toMatchObject({
+      status: "failed",
+      error: { kind: "expression_error", message: "when failed: undefined function" },
+    });
     expect(h.status("b")).toBe("upstream_failed");
   });
 });
@@ -111,7 +114,10 @@ describe("for_each", () => {
     h.send({ type: "for_each_expanded", task: "each", items: 1_001 });
     expect(h.instance("each")).toMatchObject({
       status: "failed",
-      error: "for_each produced 1001 items; a task maps over at most 1000",
+      error: {
+        kind: "expression_error",
+        message: "for_each produced 1001 items; a task maps over at most 1000",
+      },
     });
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type RetryPolicy, retryDelay, retryPolicy } from "../../../worker/engine/index";
-import { Harness, pipeline } from "./helpers";
+import { BOOM, Harness, pipeline } from "./helpers";
 
 const policy = (backoff: RetryPolicy["backoff"], max = 60_000): RetryPolicy => ({
   retries: 10,
@@ -54,7 +54,7 @@ describe("retries in a run", () => {
   it("puts a retryable failure up_for_retry with a timer, without holding a slot", () => {
     const h = retrying();
     h.fail("a", true);
-    expect(h.instance("a")).toMatchObject({ status: "up_for_retry", due_at: h.now + 10_000, error: "boom" });
+    expect(h.instance("a")).toMatchObject({ status: "up_for_retry", due_at: h.now + 10_000, error: BOOM });
     expect(h.of("set_timer")).toEqual([
       {
         type: "set_timer",
@@ -99,15 +99,16 @@ describe("retries in a run", () => {
   it("fails at once on a non-retryable error, retries left or not", () => {
     const h = retrying();
     h.fail("a", false);
-    expect(h.instance("a")).toMatchObject({ status: "failed", error: "boom", attempt: 1 });
+    expect(h.instance("a")).toMatchObject({ status: "failed", error: BOOM, attempt: 1 });
   });
 
   it("honours a Retry-After longer than its own backoff, and ignores a shorter one", () => {
     const h = retrying({ max_retry_delay: "15s" });
-    h.answer("a", { status: "failure", error: "429", retryable: true, retry_after_ms: 120_000 });
+    const busy = { kind: "plugin_error", message: "429" } as const;
+    h.answer("a", { status: "failure", error: busy, retryable: true, retry_after_ms: 120_000 });
     expect(h.instance("a")).toMatchObject({ status: "up_for_retry", due_at: h.now + 120_000 });
     h.fire("a");
-    h.answer("a", { status: "failure", error: "503", retryable: true, retry_after_ms: 1 });
+    h.answer("a", { status: "failure", error: busy, retryable: true, retry_after_ms: 1 });
     expect(h.instance("a")).toMatchObject({ due_at: h.now + 15_000 });
   });
 
@@ -137,10 +138,11 @@ describe("timeouts", () => {
     const h = new Harness(pipeline([{ id: "a", timeout: "30s", retries: 1, retry_delay: "1s" }]));
     h.answer("a", { status: "running" });
     h.fire("a");
-    expect(h.instance("a")).toMatchObject({ status: "up_for_retry", error: "timed out after 30s" });
+    const timedOut = { kind: "timeout", message: "timed out after 30s" };
+    expect(h.instance("a")).toMatchObject({ status: "up_for_retry", error: timedOut });
     h.fire("a");
     h.fire("a");
-    expect(h.instance("a")).toMatchObject({ status: "failed", error: "timed out after 30s", attempt: 2 });
+    expect(h.instance("a")).toMatchObject({ status: "failed", error: timedOut, attempt: 2 });
   });
 
   it("clears the timeout timer when the attempt finishes, and ignores it if it fires anyway", () => {

@@ -96,8 +96,13 @@ export class Simulation {
       success,
       success,
       success,
-      { status: "failure", error: "transient", retryable: true, retry_after_ms: 500 },
-      { status: "failure", error: "fatal", retryable: false },
+      {
+        status: "failure",
+        error: { kind: "unreachable", message: "transient" },
+        retryable: true,
+        retry_after_ms: 500,
+      },
+      { status: "failure", error: { kind: "plugin_error", message: "fatal" }, retryable: false },
       { status: "running" },
       { status: "waiting", retry_after_ms: 2_000 },
     ];

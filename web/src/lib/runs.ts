@@ -1,5 +1,5 @@
 /** How runs and task instances read on screen: status colours, aggregate states, durations, params forms. */
-import type { RunStatus, TaskInstance, TaskStatus } from "$lib/api";
+import type { RunStatus, TaskErrorKind, TaskInstance, TaskStatus } from "$lib/api";
 
 export const RUN_STATUSES: RunStatus[] = ["queued", "running", "success", "failed", "cancelled"];
 export const FINISHED_RUN: ReadonlySet<string> = new Set(["success", "failed", "cancelled"]);
@@ -22,6 +22,19 @@ export const STATUS_COLOR: Record<RunStatus | TaskStatus | "none", string> = {
 
 export function statusLabel(status: string): string {
   return status.replaceAll("_", " ");
+}
+
+/** Statuses whose instances carry an `error` in the run detail; any other status has none. */
+export const ERROR_STATUSES: ReadonlySet<string> = new Set([
+  "failed",
+  "up_for_retry",
+  "cancelled",
+  "upstream_failed",
+]);
+
+/** An error's kind as a badge: the task's own failures in red, what happened around it in grey. */
+export function errorTone(kind: TaskErrorKind): "danger" | "neutral" {
+  return kind === "cancelled" || kind === "upstream_failed" ? "neutral" : "danger";
 }
 
 /** The state a task (all its instances) shows as one: the most urgent instance wins. */

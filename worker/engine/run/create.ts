@@ -1,6 +1,6 @@
 /** A new run: queued, one pending instance per task (a placeholder at map_index -1 for mapped ones). */
 import type { RunPlan } from "./plan";
-import { placeholder, type RunState, type TaskState } from "./state";
+import { placeholder, RUN_STATE_VERSION, type RunState, type TaskState } from "./state";
 
 export type NewRun = {
   /** Chosen by the DO: the planner makes no ids. */
@@ -22,7 +22,7 @@ export function createRun(plan: RunPlan, input: NewRun): RunState {
   const tasks: Record<string, TaskState> = {};
   for (const task of plan.order) tasks[task] = { generation: 0, items_ref: null, instances: [placeholder()] };
   return {
-    v: 1,
+    v: RUN_STATE_VERSION,
     id: input.id,
     status: "queued",
     params: input.params ?? {},

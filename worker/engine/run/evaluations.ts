@@ -1,4 +1,5 @@
 /** The DO's answers to `evaluate` effects. An answer for a gate that is no longer open is stale. */
+import { taskError } from "../task-error";
 import type { Draft } from "./draft";
 import type { RunEvent } from "./events";
 import { afterWhen, expand, setGate, settle } from "./gates";
@@ -35,7 +36,8 @@ export function onEvaluationFailed(
 ): Handled {
   const index = gateIndex(d, event.task, event.map_index ?? -1, event.kind);
   if (index === null) return `no pending ${event.kind} for ${event.task}`;
-  settle(d, event.task, index, { status: "failed", error: `${event.kind} failed: ${event.error}` });
+  const error = taskError("expression_error", `${event.kind} failed: ${event.error}`);
+  settle(d, event.task, index, { status: "failed", error });
   return null;
 }
 

@@ -4,13 +4,14 @@
  * callbacks are at-least-once, so every event names the dispatch or gate it answers and is ignored when
  * that has moved on.
  */
+import type { TaskError } from "../task-error";
 import type { FinishedRunStatus, RunState, RunStatus, TaskStatus } from "./state";
 
 /** A plugin's answer to one dispatch (DESIGN.md §5), already mapped from HTTP by the runner. */
 export type TaskOutcome =
   | { status: "success"; output_ref: string }
   /** 429/503 put their Retry-After into retry_after_ms; it wins when longer than our own backoff. */
-  | { status: "failure"; error: string; retryable: boolean; retry_after_ms?: number }
+  | { status: "failure"; error: TaskError; retryable: boolean; retry_after_ms?: number }
   /** 202: accepted, the final result comes through the callback. */
   | { status: "running" }
   /** A sensor that wants to be poked again later, without holding a slot meanwhile. */
@@ -33,7 +34,7 @@ export type RunEvent =
   /** map_index defaults to -1: the task-level `when`, or an unmapped task's. */
   | { type: "when_evaluated"; task: string; map_index?: number; value: boolean }
   | { type: "for_each_expanded"; task: string; items: number; items_ref?: string }
-  /** The expression threw or produced the wrong type (for_each must give a list): the task fails. */
+  /** The expression threw or produced the wrong type (for_each must give a list): the task fails with an expression_error. */
   | { type: "evaluation_failed"; task: string; kind: "when" | "for_each"; map_index?: number; error: string }
   /** Manual retry (clear): the task and, unless downstream is false, everything downstream of it. */
   | { type: "retry_task"; task: string; downstream?: boolean }

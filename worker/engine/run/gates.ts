@@ -3,6 +3,7 @@
  * expansion, then a per-instance `when` if it reads `item`. Expressions are evaluated by the DO
  * (JSONata is async); each gate emits an `evaluate` effect and waits for the answering event.
  */
+import { type TaskError, taskError } from "../task-error";
 import type { Draft } from "./draft";
 import { MAX_FOR_EACH_ITEMS, plannedTask } from "./plan";
 import { commonOf, type PendingGate, type SkipReason, type TaskInstance } from "./state";
@@ -42,8 +43,8 @@ export function expand(d: Draft, task: string, items: number, itemsRef: string |
     return;
   }
   if (items > MAX_FOR_EACH_ITEMS) {
-    const error = `for_each produced ${items} items; a task maps over at most ${MAX_FOR_EACH_ITEMS}`;
-    settle(d, task, 0, { status: "failed", error });
+    const message = `for_each produced ${items} items; a task maps over at most ${MAX_FOR_EACH_ITEMS}`;
+    settle(d, task, 0, { status: "failed", error: taskError("expression_error", message) });
     return;
   }
   const perItemWhen = plannedTask(d.plan, task).when === "item";
@@ -64,7 +65,7 @@ export function settle(
   index: number,
   end:
     | { status: "skipped"; reason: SkipReason }
-    | { status: "failed"; error: string }
+    | { status: "failed"; error: TaskError }
     | { status: "success"; output_ref: null }
     | { status: "upstream_failed" | "cancelled" },
 ): void {

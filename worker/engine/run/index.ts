@@ -4,6 +4,7 @@
  */
 
 export { createRun, type NewRun } from "./create";
+export { instanceError } from "./errors";
 export type { Effect, LiveEvent, RunEvent, StepContext, StepResult, TaskOutcome, TimerRef } from "./events";
 export { instanceTimerId, parseTaskKey, RUN_TIMER_ID, taskKey } from "./keys";
 export { compilePlan, downstreamOf, type PlannedTask, type PlanOptions, type RunPlan } from "./plan";
@@ -21,6 +22,7 @@ export {
   isTerminal,
   PENDING_GATES,
   type PendingGate,
+  RUN_STATE_VERSION,
   RUN_STATUSES,
   type RunState,
   RunStateSchema,

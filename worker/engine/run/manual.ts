@@ -3,6 +3,7 @@
  * sense in the run's current state is a conflict (409), never a silent no-op, except repeating a mark,
  * which is idempotent so that a retried HTTP request succeeds.
  */
+import { taskError } from "../task-error";
 import type { Draft } from "./draft";
 import type { RunEvent } from "./events";
 import { settle } from "./gates";
@@ -68,7 +69,7 @@ export function onMark(d: Draft, event: Extract<RunEvent, { type: "mark" }>): Ou
   for (const [index, instance] of d.instances(task).entries()) {
     if (instance.status === status) continue;
     if (status === "success") settle(d, task, index, { status, output_ref: null });
-    else settle(d, task, index, { status, error: "marked failed" });
+    else settle(d, task, index, { status, error: taskError("marked_failed", "marked failed") });
   }
   for (const below of downstreamOf(d.plan, task)) {
     if (d.instances(below).every(propagated)) d.replaceInstances(below, [placeholder()]);

@@ -3,6 +3,7 @@
  * belongs to; anything that does not match the instance's current dispatch is stale and ignored.
  */
 import { formatDuration } from "../duration";
+import { type TaskError, taskError } from "../task-error";
 import type { Draft, Located } from "./draft";
 import type { RunEvent, TaskOutcome, TimerRef } from "./events";
 import { cancelUnfinished } from "./manual";
@@ -65,7 +66,7 @@ function fail(
   task: string,
   index: number,
   instance: InstanceOf<"scheduled" | "running">,
-  error: string,
+  error: TaskError,
   retryable: boolean,
   retryAfterMs: number,
 ): void {
@@ -95,7 +96,8 @@ export function onTimer(d: Draft, timer: TimerRef): Handled {
       const current = dispatched(found, timer.dispatch);
       if (!current) return "stale timeout timer";
       const timeout = plannedTask(d.plan, task).timeout_ms ?? 0;
-      fail(d, task, index, current, `timed out after ${formatDuration(timeout)}`, true, 0);
+      const error = taskError("timeout", `timed out after ${formatDuration(timeout)}`);
+      fail(d, task, index, current, error, true, 0);
       return null;
     }
     case "poke":

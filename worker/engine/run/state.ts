@@ -4,6 +4,7 @@
  * instances stays around 150 KB. Times are epoch milliseconds; the API renders them as ISO strings.
  */
 import { z } from "zod";
+import { TaskError } from "../task-error";
 
 export const TASK_STATUSES = [
   "pending",
@@ -34,7 +35,17 @@ export type PendingGate = (typeof PENDING_GATES)[number];
 export const SKIP_REASONS = ["trigger_rule", "when", "no_items"] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
+/**
+ * The shape version of a persisted run. 2: task errors are `{kind, message}`. Version 1 rows (errors as
+ * bare strings) still parse: their errors read as kind "unknown", as nobody recorded what they were.
+ */
+export const RUN_STATE_VERSION = 2;
+
 const epochMs = z.int();
+const taskError = z.union([
+  TaskError,
+  z.string().transform((message): TaskError => ({ kind: "unknown", message })),
+]);
 const common = {
   /** -1 for an unmapped task, and for a mapped task's placeholder before it is expanded (as in Airflow). */
   map_index: z.int().min(-1),
@@ -51,10 +62,10 @@ export const TaskInstanceSchema = z.discriminatedUnion("status", [
   z.object({ status: z.literal("scheduled"), deadline_at: epochMs.nullable(), ...common }),
   z.object({ status: z.literal("running"), deadline_at: epochMs.nullable(), ...common }),
   z.object({ status: z.literal("waiting"), due_at: epochMs, ...common }),
-  z.object({ status: z.literal("up_for_retry"), due_at: epochMs, error: z.string(), ...common }),
+  z.object({ status: z.literal("up_for_retry"), due_at: epochMs, error: taskError, ...common }),
   // null when a person marked the task successful: there is no output to point at.
   z.object({ status: z.literal("success"), output_ref: z.string().nullable(), ...common }),
-  z.object({ status: z.literal("failed"), error: z.string(), ...common }),
+  z.object({ status: z.literal("failed"), error: taskError, ...common }),
   z.object({ status: z.literal("skipped"), reason: z.enum(SKIP_REASONS), ...common }),
   z.object({ status: z.literal("upstream_failed"), ...common }),
   z.object({ status: z.literal("cancelled"), ...common }),
@@ -73,7 +84,7 @@ export const TaskStateSchema = z.object({
 export type TaskState = z.infer<typeof TaskStateSchema>;
 
 export const RunStateSchema = z.object({
-  v: z.literal(1),
+  v: z.literal([1, RUN_STATE_VERSION]).transform(() => RUN_STATE_VERSION),
   id: z.string(),
   status: z.enum(RUN_STATUSES),
   params: z.record(z.string(), z.json()),

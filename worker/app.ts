@@ -1,6 +1,7 @@
 /**
  * The root Hono app: middleware order, route mounts, and the one error path (problem+json).
- * Order matters: body size first (nothing reads an oversized body), then CSRF (nothing is written
+ * Order matters: body size first (nothing reads an oversized body), then UTF-8 (no garbled text is
+ * stored), then CSRF (nothing is written
  * for a foreign origin), then identity.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
@@ -27,8 +28,10 @@ import { tokensApi } from "./api/tokens";
 import type { AppEnv } from "./app-env";
 import { VERSION } from "./config";
 import { publicJwks } from "./crypto/signing";
+import { loggablePath } from "./log-path";
 import { authenticate } from "./middleware/authenticate";
 import { csrfProtection } from "./middleware/csrf";
+import { utf8Body } from "./middleware/utf8-body";
 import { type ProblemCode, ProblemError, problems } from "./problem";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -65,6 +68,7 @@ app.use(
     },
   }),
 );
+app.use("/api/*", utf8Body());
 app.use("/api/*", csrfProtection());
 app.use("/api/*", authenticate());
 
@@ -140,7 +144,7 @@ app.onError((error, c) => {
       "Content-Type": "application/problem+json",
     });
   }
-  console.error("unhandled error", c.req.method, c.req.path, error);
+  console.error("unhandled error", c.req.method, loggablePath(c.req.path), error);
   const internal = new ProblemError(500, "internal", "Something went wrong on our side; it has been logged.");
   return c.json(internal.toJSON(), 500, { "Content-Type": "application/problem+json" });
 });

@@ -1,5 +1,5 @@
 /** Ugly input: every case is a 4xx problem+json with a clear detail, and nothing changes. */
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Client, expectProblem, ORIGIN, ownerWithTenant, signUp } from "./helpers";
@@ -14,6 +14,29 @@ describe("bad input", () => {
     const { owner } = await ownerWithTenant();
     const res = await owner.json("POST", "/api/tenants", { raw: "{not json" });
     expect(expectProblem(res, 400).detail).toMatch(/JSON/);
+  });
+
+  it("answers 400 for a body that is not valid UTF-8, and creates nothing", async () => {
+    const { owner } = await ownerWithTenant();
+    const tenants = await countRows("tenants");
+    const prefix = new TextEncoder().encode('{"slug":"garbled","name":"');
+    const suffix = new TextEncoder().encode('"}');
+    for (const bad of [[0xff, 0xfe], [0xc3], [0xed, 0xa0, 0x80], [0x80]]) {
+      const raw = new Uint8Array([...prefix, ...bad, ...suffix]);
+      const problem = expectProblem(await owner.json("POST", "/api/tenants", { raw }), 400);
+      expect(problem.detail).toMatch(/UTF-8/);
+    }
+    const spec = new Uint8Array([...new TextEncoder().encode("name: x\ntasks: []\n# "), 0xff]);
+    const yaml = await owner.json("PUT", "/api/tenants/nobody/pipelines/p", {
+      raw: spec,
+      contentType: "application/yaml",
+    });
+    expect(expectProblem(yaml, 400).detail).toMatch(/UTF-8/);
+    expect(await countRows("tenants")).toBe(tenants);
+    // Valid multi-byte text is kept as sent.
+    const ok = await owner.json("POST", "/api/tenants", { body: { slug: "umlaut", name: "Zürich 🚀" } });
+    expect(ok.status).toBe(201);
+    expect(ok.body).toMatchObject({ name: "Zürich 🚀" });
   });
 
   it("answers 415 for a body that is not JSON", async () => {
@@ -78,7 +101,7 @@ describe("bad input", () => {
     expect(await countRows("tenants")).toBe(before);
   });
 
-  it("refuses a cookie write without an Origin header", async () => {
+  it("refuses a cookie write with an empty Origin header", async () => {
     const client = await signUp();
     const res = await client.call("POST", "/api/tenants", {
       body: { slug: "no-origin", name: "x" },
@@ -86,6 +109,34 @@ describe("bad input", () => {
     });
     // An empty Origin is not ours either.
     expect(res.status).toBe(403);
+  });
+
+  it("refuses a cookie write with no Origin header at all, and takes a token write without one", async () => {
+    const client = await signUp();
+    const before = await countRows("tenants");
+    // Client.call adds our Origin to cookie writes; this request is built by hand to carry none.
+    const bare = await exports.default.fetch(
+      new Request(`${ORIGIN}/api/tenants`, {
+        method: "POST",
+        headers: { cookie: client.cookie ?? "", "content-type": "application/json" },
+        body: JSON.stringify({ slug: "no-origin-at-all", name: "x" }),
+      }),
+    );
+    expect(bare.status).toBe(403);
+    expect(((await bare.json()) as { detail: string }).detail).toMatch(/must carry an Origin header/);
+    expect(await countRows("tenants")).toBe(before);
+    const { owner, slug } = await ownerWithTenant();
+    const token = await owner.json<{ token: string }>("POST", `/api/tenants/${slug}/tokens`, {
+      body: { name: "ci", role: "admin" },
+    });
+    const withToken = await exports.default.fetch(
+      new Request(`${ORIGIN}/api/tenants/${slug}/secrets/NO_ORIGIN`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${token.body.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ value: "v" }),
+      }),
+    );
+    expect(withToken.status).toBe(204);
   });
 
   it("never answers 5xx for arbitrary JSON bodies on the write routes", async () => {

@@ -5,8 +5,8 @@ export const ORIGIN = "http://localhost";
 
 export type CallOptions = {
   body?: unknown;
-  /** Sent as-is (a string) instead of JSON. */
-  raw?: string;
+  /** Sent as-is (text, or bytes that need not be UTF-8) instead of JSON. */
+  raw?: string | Uint8Array<ArrayBuffer>;
   contentType?: string;
   headers?: Record<string, string>;
 };
@@ -22,7 +22,7 @@ export class Client {
     if (this.cookie) headers.set("cookie", this.cookie);
     if (this.token) headers.set("authorization", `Bearer ${this.token}`);
     if (method !== "GET" && !headers.has("origin") && this.cookie) headers.set("origin", ORIGIN);
-    let body: string | undefined;
+    let body: string | Uint8Array<ArrayBuffer> | undefined;
     if (options.raw !== undefined) {
       body = options.raw;
       headers.set("content-type", options.contentType ?? "application/json");
@@ -74,16 +74,24 @@ export async function ownerWithTenant(slug = uniqueSlug()): Promise<{ owner: Cli
   return { owner, slug };
 }
 
+/** The secret an invitation's accept link carries: `{origin}/invitations/{token}`. */
+export function invitationToken(acceptUrl: string): string {
+  const token = new URL(acceptUrl).pathname.match(/^\/invitations\/([^/]+)$/)?.[1];
+  if (!token) throw new Error(`not an accept link: ${acceptUrl}`);
+  return decodeURIComponent(token);
+}
+
 /** Adds a member with the given role through the real invitation flow. */
 export async function addMember(owner: Client, slug: string, role: "admin" | "editor" | "viewer" | "owner") {
   const email = uniqueEmail(role);
   const member = await signUp(email);
-  const invite = await owner.json<{ id: string }>("POST", `/api/tenants/${slug}/invitations`, {
+  const invite = await owner.json<{ accept_url: string }>("POST", `/api/tenants/${slug}/invitations`, {
     body: { email, role },
   });
   if (invite.status !== 201)
     throw new Error(`invite failed: ${invite.status} ${JSON.stringify(invite.body)}`);
-  const accept = await member.json("POST", `/api/invitations/${invite.body.id}/accept`);
+  const token = invitationToken(invite.body.accept_url);
+  const accept = await member.json("POST", `/api/invitations/${token}/accept`);
   if (accept.status !== 200)
     throw new Error(`accept failed: ${accept.status} ${JSON.stringify(accept.body)}`);
   const me = await member.json<{ user: { id: string } }>("GET", "/api/me");

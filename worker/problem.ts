@@ -17,6 +17,7 @@ export type ProblemCode =
   | "validation"
   | "rate_limited"
   | "quota_exceeded"
+  | "idempotency_key_reused"
   | "internal";
 
 export type FieldError = { path: string; message: string; line?: number; column?: number };
@@ -36,6 +37,7 @@ const TITLES: Record<ProblemCode, string> = {
   validation: "Validation failed",
   rate_limited: "Too many requests",
   quota_exceeded: "Quota exceeded",
+  idempotency_key_reused: "Idempotency key reused",
   internal: "Internal error",
 };
 
@@ -83,6 +85,7 @@ export const problems = {
     new ProblemError(422, "validation", detail, errors),
   rateLimited: (detail: string, retryAfterSeconds: number) =>
     new ProblemError(429, "rate_limited", detail, undefined, { "Retry-After": String(retryAfterSeconds) }),
+  idempotencyKeyReused: (detail: string) => new ProblemError(422, "idempotency_key_reused", detail),
   quotaExceeded: (detail: string, retryAfterSeconds: number) =>
     new ProblemError(429, "quota_exceeded", detail, undefined, { "Retry-After": String(retryAfterSeconds) }),
 };

@@ -31,7 +31,7 @@ describe("platform", () => {
         "/api/tenants/{t}/secrets/{name}",
         "/api/tenants/{t}/pipelines/{p}",
         "/api/tenants/{t}/pipelines/{p}/validate",
-        "/api/invitations/{id}/accept",
+        "/api/invitations/{token}/accept",
       ]),
     );
   });

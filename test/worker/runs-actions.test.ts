@@ -34,7 +34,7 @@ describe("run actions", () => {
     expect(task(first, "f")).toMatchObject({
       status: "up_for_retry",
       attempts: 1,
-      error: expect.stringContaining("flaky"),
+      error: { kind: "plugin_error", message: expect.stringContaining("flaky") },
     });
     // Not due yet: the alarm delivers nothing and the task keeps waiting.
     await alarm();
@@ -97,8 +97,10 @@ describe("run actions", () => {
     const run = await start();
     expectProblem(await owner.json("GET", `${base}/runs/run_nope`), 404);
     expectProblem(await owner.json("POST", `${base}/runs/run_nope/cancel`), 404);
-    expectProblem(await owner.json("GET", `${base}/runs/run_nope/tasks/a/logs`), 404);
-    expectProblem(await owner.json("GET", `${base}/runs/${run.id}/tasks/zzz/logs`), 404);
+    const noRun = expectProblem(await owner.json("GET", `${base}/runs/run_nope/tasks/a/logs`), 404);
+    expect(noRun.detail).toBe("No such run.");
+    const noTask = expectProblem(await owner.json("GET", `${base}/runs/${run.id}/tasks/zzz/logs`), 404);
+    expect(noTask.detail).toBe("No such task.");
     const mark = await owner.json("POST", `${base}/runs/${run.id}/tasks/zzz/mark`, {
       body: { status: "failed" },
     });

@@ -1,6 +1,7 @@
 /** Pipelines and runs through the API, plus the pipeline's DO stub to drive its alarm and wait for it. */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import type { TaskError } from "../../worker/engine";
 import { dataTables } from "../../worker/pipeline/migrations";
 import type { PipelineDO } from "../../worker/pipeline/object";
 import { type Client, ownerWithTenant } from "./helpers";
@@ -11,7 +12,7 @@ export type TaskRow = {
   status: string;
   attempts: number;
   output: unknown;
-  error: string | null;
+  error: TaskError | null;
 };
 export type Detail = {
   id: string;
@@ -78,6 +79,33 @@ export async function withPipeline(spec: object, pipeline = "demo") {
     return ran;
   };
   return { owner, slug, base, stub, start, detail, alarm, settled };
+}
+
+/**
+ * Puts an unmapped task's instance where a plugin's 202 would have left it: running, its dispatch waiting
+ * for an answer under a callback token (no core operator answers 202). Returns the token.
+ */
+export function asIfAccepted(stub: DurableObjectStub<PipelineDO>, run: string, task: string) {
+  return runInDurableObject(stub, (instance, state) => {
+    const sql = state.storage.sql;
+    const row = sql.exec<{ state: string }>("SELECT state FROM runs WHERE id = ?", run).one();
+    const saved = JSON.parse(row.state);
+    const accepted = saved.tasks[task].instances[0];
+    saved.tasks[task].instances[0] = { ...accepted, status: "running", deadline_at: null };
+    delete saved.tasks[task].instances[0].due_at;
+    sql.exec("UPDATE runs SET state = ? WHERE id = ?", JSON.stringify(saved), run);
+    instance.forgetCachedState();
+    const token = `cb_${state.id.toString()}_${"x".repeat(32)}`;
+    sql.exec(
+      "INSERT INTO callbacks (token, run, key, attempt, dispatch) VALUES (?, ?, ?, ?, ?)",
+      token,
+      run,
+      task,
+      accepted.attempt,
+      accepted.dispatch,
+    );
+    return token;
+  });
 }
 
 export function task(run: Detail, id: string, mapIndex = -1): TaskRow {

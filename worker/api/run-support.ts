@@ -8,8 +8,9 @@ import { batch, db } from "../db/client";
 import { RUN_WINDOW_MS, runUsage } from "../db/runs";
 import type { PipelineSpec } from "../engine";
 import { pipelineStub } from "../pipeline/address";
+import type { AuditRecord } from "../pipeline/audit";
 import type { Changed } from "../pipeline/types";
-import { type FieldError, type ProblemError, problems } from "../problem";
+import { type FieldError, ProblemError, problems } from "../problem";
 import type { TenantScope } from "./access";
 import { loadPipeline } from "./pipelines";
 
@@ -48,17 +49,22 @@ export async function pipelineObject(c: Context<AppEnv>, scope: TenantScope, slu
   return { pipeline, stub: pipelineStub(c.env, scope.tenant.id, pipeline.id) };
 }
 
-/** Maps a DO answer to the value, or to the problem the API answers. */
+/** Maps a DO answer to the value, or to the problem the API answers (the DO's detail says what is missing). */
 export function changed<T>(result: Changed<T>): T {
   if (result.ok) return result.value;
   switch (result.error) {
     case "not_found":
-      throw problems.notFound(result.detail.includes("task") ? "task" : "run");
+      throw new ProblemError(404, "not_found", result.detail);
     case "conflict":
       throw problems.conflict(result.detail);
     case "invalid":
       throw problems.validation([{ path: "", message: result.detail }], result.detail);
   }
+}
+
+/** The audit entry of an action on a run, handed to the pipeline's object to write with the action. */
+export function auditRecord(scope: TenantScope, action: string, target: string): AuditRecord {
+  return { actor: scope.actor, action, target, ip: scope.ip };
 }
 
 export async function audit(c: Context<AppEnv>, scope: TenantScope, action: string, target: string) {

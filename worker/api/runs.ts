@@ -21,8 +21,9 @@ import { publicOrigin } from "../origin";
 import { pipelineStub } from "../pipeline/address";
 import { problems } from "../problem";
 import { authorize } from "./access";
+import { IdempotencyKey, idempotencyClaim, replay } from "./idempotency";
 import { errorResponses, json, jsonBody, newApi } from "./openapi";
-import { audit, changed, pipelineObject, resolveParams, runQuotaProblem } from "./run-support";
+import { auditRecord, changed, pipelineObject, resolveParams, runQuotaProblem } from "./run-support";
 
 const PipelineParams = z.object({ t: z.string(), p: z.string() });
 const RunParams = PipelineParams.extend({ r: z.string().max(100) });
@@ -40,12 +41,18 @@ export const runsApi = newApi()
       method: "post",
       path: "/{t}/pipelines/{p}/runs",
       operationId: "createRun",
-      request: { params: PipelineParams, ...optionalBody(CreateRunBody) },
+      request: {
+        params: PipelineParams,
+        headers: z.object({ "idempotency-key": IdempotencyKey.optional() }),
+        ...optionalBody(CreateRunBody),
+      },
       responses: { 201: json(CreatedRun, "The run, queued or already running"), ...errorResponses },
     }),
     async (c) => {
       const { t, p } = c.req.valid("param");
       const scope = await authorize(c, t, "editor");
+      const body = c.req.valid("json");
+      const claim = await idempotencyClaim(c.req.valid("header")["idempotency-key"], body);
       // One query for the pipeline and its latest spec, beside the quota's: this is every run's latency.
       const [pipeline, overQuota] = await Promise.all([
         findPipelineWithSpec(db(c.env.DB), scope.tenant.id, p),
@@ -56,22 +63,30 @@ export const runsApi = newApi()
       if (pipeline.paused === 1)
         throw problems.conflict(`The pipeline ${p} is paused; unpause it to start runs.`);
       const stub = pipelineStub(c.env, scope.tenant.id, pipeline.id);
+      // A key seen before answers as it did then, before any quota or params check could refuse it.
+      const earlier = claim ? await stub.earlierAnswer(claim) : null;
+      if (earlier) return replay(c, earlier);
       const spec = JSON.parse(pipeline.spec) as PipelineSpec;
-      const params = resolveParams(spec, c.req.valid("json").params ?? {});
+      const params = resolveParams(spec, body.params ?? {});
       if (overQuota) throw overQuota;
-      const created = await stub.createRun({
-        tenant_id: scope.tenant.id,
-        tenant_slug: scope.tenant.slug,
-        pipeline_id: pipeline.id,
-        pipeline_slug: p,
-        origin: publicOrigin(c),
-        spec,
-        version: pipeline.version,
-        params,
-        trigger: { kind: "manual" },
-      });
-      await audit(c, scope, "run.create", `${p}/${created.id}`);
-      return c.json({ id: created.id, status: CreatedRun.shape.status.parse(created.status) }, 201);
+      const started = await stub.createRun(
+        {
+          tenant_id: scope.tenant.id,
+          tenant_slug: scope.tenant.slug,
+          pipeline_id: pipeline.id,
+          pipeline_slug: p,
+          origin: publicOrigin(c),
+          spec,
+          version: pipeline.version,
+          params,
+          trigger: { kind: "manual" },
+          audit: auditRecord(scope, "run.create", p),
+        },
+        claim,
+      );
+      if (started.kind !== "created") return replay(c, started);
+      const { id, status } = started.answer;
+      return c.json({ id, status: CreatedRun.shape.status.parse(status) }, 201);
     },
   )
   .openapi(
@@ -122,8 +137,7 @@ export const runsApi = newApi()
       const { t, p, r } = c.req.valid("param");
       const scope = await authorize(c, t, "editor");
       const { stub } = await pipelineObject(c, scope, p);
-      const { status } = changed(await stub.cancelRun(r));
-      await audit(c, scope, "run.cancel", `${p}/${r}`);
+      const { status } = changed(await stub.cancelRun(r, auditRecord(scope, "run.cancel", `${p}/${r}`)));
       return c.json({ id: r, status }, 200);
     },
   )
@@ -140,8 +154,8 @@ export const runsApi = newApi()
       const scope = await authorize(c, t, "editor");
       const { stub } = await pipelineObject(c, scope, p);
       const downstream = c.req.valid("json").downstream ?? true;
-      const { status } = changed(await stub.retryTask(r, task, downstream));
-      await audit(c, scope, "task.retry", `${p}/${r}/${task}`);
+      const record = auditRecord(scope, "task.retry", `${p}/${r}/${task}`);
+      const { status } = changed(await stub.retryTask(r, task, downstream, record));
       return c.json({ id: r, status }, 200);
     },
   )
@@ -158,8 +172,8 @@ export const runsApi = newApi()
       const scope = await authorize(c, t, "editor");
       const { stub } = await pipelineObject(c, scope, p);
       const mark = c.req.valid("json").status;
-      const { status } = changed(await stub.markTask(r, task, mark));
-      await audit(c, scope, `task.mark_${mark}`, `${p}/${r}/${task}`);
+      const record = auditRecord(scope, `task.mark_${mark}`, `${p}/${r}/${task}`);
+      const { status } = changed(await stub.markTask(r, task, mark, record));
       return c.json({ id: r, status }, 200);
     },
   )

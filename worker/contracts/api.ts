@@ -3,6 +3,10 @@
  * Request bodies are strict: an unknown field is a 422, not silently dropped.
  */
 import { z } from "zod";
+import { TaskError } from "../engine/task-error";
+
+// The one list of task error kinds lives with the engine that records them (a leaf module: zod only).
+export { TASK_ERROR_KINDS, TaskError, TaskErrorKind } from "../engine/task-error";
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const Slug = z.string().regex(SLUG_PATTERN, "must match [a-z0-9][a-z0-9-]{0,62}");
@@ -75,15 +79,18 @@ export type Member = z.infer<typeof Member>;
 export const MemberList = z.object({ items: z.array(Member) });
 export const ChangeRoleBody = z.strictObject({ role: Role });
 export const InviteBody = z.strictObject({ email: z.email().max(254), role: Role });
+/** A pending invitation; `id` is public and names it for revoking, it does not open the link. */
 export const Invitation = z.object({
   id: z.string(),
   email: z.string(),
   role: Role,
-  accept_url: z.string(),
   created_at: z.string(),
   expires_at: z.string(),
 });
-export const InvitationList = z.object({ items: z.array(Invitation.omit({ accept_url: true })) });
+export type Invitation = z.infer<typeof Invitation>;
+/** The answer to creating one: accept_url carries the secret token and is shown only here. */
+export const CreatedInvitation = Invitation.extend({ accept_url: z.string() });
+export const InvitationList = z.object({ items: z.array(Invitation) });
 export const InvitationPreview = z.object({
   tenant: TenantSummary,
   email: z.string(),
@@ -238,7 +245,11 @@ export const TaskInstanceView = z.object({
   started_at: z.string().nullable(),
   ended_at: z.string().nullable(),
   output: z.unknown(),
-  error: z.string().nullable(),
+  error: TaskError.nullable().meta({
+    description:
+      "Why the instance did not succeed, for failed, up_for_retry, cancelled and upstream_failed instances: " +
+      "`kind` to switch on (unknown: recorded before errors had kinds), `message` for people.",
+  }),
 });
 export const RunDetail = RunSummary.extend({
   params: z.record(z.string(), z.unknown()),

@@ -35,7 +35,10 @@ export interface MembershipsTable {
   created_at: string;
 }
 export interface InvitationsTable {
+  /** Public: names the invitation in lists and revocation; the link carries a separate secret. */
   id: string;
+  /** SHA-256 of the accept link's token; null only for invitations accepted before migration 0009. */
+  token_hash: string | null;
   tenant_id: string;
   email: string;
   role: Role;
@@ -81,6 +84,8 @@ export interface PipelinesTable {
   schedule: string | null;
   created_at: string;
   updated_at: string;
+  /** When the cron reconciler next looks at the pipeline's clock (ms; 0 = at once); see migration 0008. */
+  reconcile_at: Generated<number>;
 }
 export interface PipelineVersionsTable {
   pipeline_id: string;

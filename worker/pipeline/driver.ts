@@ -4,6 +4,7 @@
  */
 import { createRun, type RunEvent, type RunState } from "../engine";
 import { type Outcome, PluginResult, toOutcome } from "../runner/outcome";
+import type { AuditRecord } from "./audit";
 import { answer, dispatch } from "./dispatch";
 import { evaluateGate } from "./evaluate";
 import { Inbox } from "./inbox";
@@ -61,7 +62,7 @@ export class Driver {
 
   createRun(input: CreateRunInput): { id: string; status: string } {
     this.recover();
-    const { spec, version, params, trigger, logical_date, ...identity } = input;
+    const { spec, version, params, trigger, logical_date, audit, ...identity } = input;
     const now = Date.now();
     const id = `run_${crypto.randomUUID().replaceAll("-", "")}`;
     const state = createRun(this.plans.remember(version, spec), {
@@ -77,6 +78,7 @@ export class Driver {
       this.store.insertRun({ version, trigger: trigger.kind, seq: this.store.nextSeq(), state });
       if (trigger.payload !== undefined) this.store.putBlob(`trigger:${id}`, id, trigger.payload);
       this.summaries.mark(id);
+      if (audit) this.summaries.audit({ ...audit, target: `${audit.target}/${id}` }, now);
     });
     this.live.broadcast([{ type: "run", run: id, status: state.status, at: now }]);
     this.startQueued();
@@ -84,9 +86,9 @@ export class Driver {
   }
 
   /** A person's action on a run: the planner decides whether it is allowed now. */
-  change(runId: string, event: RunEvent): Changed<{ status: string }> {
+  change(runId: string, event: RunEvent, audit?: AuditRecord): Changed<{ status: string }> {
     this.recover();
-    const result = this.step(runId, event);
+    const result = this.step(runId, event, audit ? { audit } : {});
     switch (result.kind) {
       case "not_found":
         return { ok: false, error: "not_found", detail: "No such run." };
@@ -108,7 +110,10 @@ export class Driver {
     return cancelled;
   }
 
-  /** Due timers, each in its own try/catch: one bad row must not stop the others. */
+  /**
+   * Due timers, each in its own try/catch: one bad row must not stop the others. A row that throws
+   * comes back after a backoff: dropping it could leave its run waiting forever for a retry or timeout.
+   */
   deliverDueTimers(now: number): void {
     this.recover();
     for (const timer of this.timers.due(now)) {
@@ -116,8 +121,9 @@ export class Driver {
       try {
         this.step(timer.run, { type: "timer", timer: timer.ref }, { timer });
       } catch (error) {
-        console.error("timer failed", timer.run, timer.id, error);
-        this.timers.consume(timer);
+        const retry = this.timers.retryLater(timer, now);
+        const when = retry === null ? "replaced" : `retry at ${new Date(retry).toISOString()}`;
+        console.error("timer failed", timer.run, timer.id, `attempt ${timer.attempts + 1}, ${when}`, error);
       }
     }
   }

@@ -36,6 +36,16 @@ const STEPS: readonly string[] = [
   // Run lists show the logical date without parsing every run's state.
   `ALTER TABLE runs ADD COLUMN logical_date TEXT;
    UPDATE runs SET logical_date = json_extract(state, '$.logical_date');`,
+  // A timer whose handler threw backs off by its failed attempts (timers.ts retryLater).
+  `ALTER TABLE timers ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;`,
+  // A person's action and its audit entry commit together; the entry reaches D1 behind (audit.ts).
+  // Idempotency-Key answers of POST …/runs, kept 24 hours.
+  `CREATE TABLE audit_outbox (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+     target TEXT NOT NULL, ip TEXT);
+   CREATE TABLE idempotency_keys (
+     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, answer TEXT NOT NULL, at INTEGER NOT NULL);
+   CREATE INDEX idempotency_keys_by_at ON idempotency_keys (at);`,
 ];
 
 /**

@@ -6,7 +6,9 @@
 import { DurableObject } from "cloudflare:workers";
 import type { DispatchReport } from "../dispatcher/batch";
 import type { RunEvent, RunStatus } from "../engine";
+import type { AuditRecord } from "./audit";
 import { Driver } from "./driver";
+import { type Earlier, type IdempotencyClaim, IdempotencyKeys, type RunAnswer } from "./idempotency";
 import { emptyDataTables, migrate } from "./migrations";
 import { recordSkippedFires, scheduledRunAllowance } from "./quota";
 import {
@@ -18,6 +20,9 @@ import {
 } from "./schedule";
 import type { Changed, CreateRunInput, LogLine, RunDetail, RunSummary } from "./types";
 import { runDetail } from "./view";
+import { Watchers } from "./watchers";
+
+export type RunStart = Earlier | { kind: "created"; answer: RunAnswer };
 
 /** How long a process death can delay the work it had in flight (see Timers.arm and Driver.recover). */
 export const WATCHDOG_MS = 10_000;
@@ -32,6 +37,8 @@ export const ALARM_WAIT_MS = 60_000;
 export class PipelineDO extends DurableObject<Env> {
   private readonly driver: Driver;
   private readonly clock: Clock;
+  private readonly keys: IdempotencyKeys;
+  private readonly watchers: Watchers;
   /** ALARM_WAIT_MS; tests shorten it. */
   private alarmWaitMs = ALARM_WAIT_MS;
 
@@ -39,13 +46,29 @@ export class PipelineDO extends DurableObject<Env> {
     super(ctx, env);
     this.driver = new Driver(ctx, env);
     this.clock = new Clock(ctx, this.driver);
+    this.keys = new IdempotencyKeys(ctx.storage.sql);
+    this.watchers = new Watchers(this.driver.live, env.DB);
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
   }
 
-  async createRun(input: CreateRunInput): Promise<{ id: string; status: string }> {
+  /**
+   * Starts a run. With an idempotency claim, a key seen within 24 hours answers as it did then (or
+   * refuses another body) and creates nothing; a new key is kept with the run, in the same turn.
+   */
+  async createRun(input: CreateRunInput, claim?: IdempotencyClaim): Promise<RunStart> {
+    const now = Date.now();
+    const earlier = claim ? this.keys.find(claim, now) : null;
+    if (earlier) return earlier;
     const created = this.driver.createRun(input);
+    // No await since the run's transaction: the object commits both writes together.
+    if (claim) this.keys.remember(claim, created, now);
     await this.continue();
-    return created;
+    return { kind: "created", answer: created };
+  }
+
+  /** The answer an Idempotency-Key already has here, checked before quotas: a replay is never refused. */
+  earlierAnswer(claim: IdempotencyClaim): Earlier | null {
+    return this.keys.find(claim, Date.now());
   }
 
   getRun(id: string): RunDetail | null {
@@ -65,16 +88,26 @@ export class PipelineDO extends DurableObject<Env> {
     return { items: page.items, next_cursor: page.next === null ? null : String(page.next) };
   }
 
-  cancelRun(id: string): Promise<Changed<{ status: string }>> {
-    return this.act(id, { type: "cancel", reason: "cancelled by a person" });
+  cancelRun(id: string, audit: AuditRecord): Promise<Changed<{ status: string }>> {
+    return this.act(id, { type: "cancel", reason: "cancelled by a person" }, audit);
   }
 
-  retryTask(id: string, task: string, downstream: boolean): Promise<Changed<{ status: string }>> {
-    return this.act(id, { type: "retry_task", task, downstream });
+  retryTask(
+    id: string,
+    task: string,
+    downstream: boolean,
+    audit: AuditRecord,
+  ): Promise<Changed<{ status: string }>> {
+    return this.act(id, { type: "retry_task", task, downstream }, audit);
   }
 
-  markTask(id: string, task: string, status: "success" | "failed"): Promise<Changed<{ status: string }>> {
-    return this.act(id, { type: "mark", task, status });
+  markTask(
+    id: string,
+    task: string,
+    status: "success" | "failed",
+    audit: AuditRecord,
+  ): Promise<Changed<{ status: string }>> {
+    return this.act(id, { type: "mark", task, status }, audit);
   }
 
   taskLogs(id: string, task: string): Changed<LogLine[]> {
@@ -130,6 +163,7 @@ export class PipelineDO extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     try {
+      await this.watchers.recheck();
       this.driver.recover();
       await this.fireSchedule();
       this.driver.deliverDueTimers(Date.now());
@@ -137,7 +171,7 @@ export class PipelineDO extends DurableObject<Env> {
       const budget = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, this.alarmWaitMs);
       });
-      await Promise.race([this.driver.pump.idle(), budget]);
+      await this.watchers.recheckWhile(Promise.race([this.driver.pump.idle(), budget]));
       clearTimeout(timer);
       await this.flushSummaries();
     } finally {
@@ -176,7 +210,7 @@ export class PipelineDO extends DurableObject<Env> {
   /**
    * Fires what the clock owes, within the tenant's daily runs quota (read from D1 only when a fire is
    * due); fires over it are skipped and audited. One failing fire must not stop the alarm's other
-   * timers; reconcile retries it within a minute.
+   * timers; the clock's own timer retries it after a growing backoff (Clock.fire).
    */
   private async fireSchedule(): Promise<void> {
     try {
@@ -197,8 +231,8 @@ export class PipelineDO extends DurableObject<Env> {
     }
   }
 
-  private async act(id: string, event: RunEvent): Promise<Changed<{ status: string }>> {
-    const result = this.driver.change(id, event);
+  private async act(id: string, event: RunEvent, audit: AuditRecord): Promise<Changed<{ status: string }>> {
+    const result = this.driver.change(id, event, audit);
     await this.continue();
     return result;
   }
@@ -215,14 +249,20 @@ export class PipelineDO extends DurableObject<Env> {
     this.ctx.waitUntil(
       this.driver.pump
         .idle()
-        .then(() => this.driver.timers.arm())
+        .then(() => this.driver.timers.arm(this.watchdog()))
         .then(() => this.flushSummaries()),
     );
   }
 
-  /** While plugin calls or evaluations are in flight, the alarm comes back within WATCHDOG_MS. */
+  /**
+   * While plugin calls or evaluations are in flight, the alarm comes back within WATCHDOG_MS; while
+   * sockets are open, within the watchers' recheck interval.
+   */
   private watchdog(): number | null {
-    return this.driver.pump.busy ? Date.now() + WATCHDOG_MS : null;
+    const now = Date.now();
+    const busy = this.driver.pump.busy ? now + WATCHDOG_MS : null;
+    const recheck = this.watchers.recheckAt(now);
+    return busy === null || recheck === null ? (busy ?? recheck) : Math.min(busy, recheck);
   }
 
   /** Write-behind to D1 (summaries.ts); a failure is retried by the next change or alarm. */
@@ -230,16 +270,19 @@ export class PipelineDO extends DurableObject<Env> {
     try {
       await this.driver.summaries.flush();
     } catch (error) {
-      console.error("run summaries not written to D1 yet", error);
+      console.error("run summaries or audit entries not written to D1 yet", error);
     }
   }
 
-  /** The live view: the Worker forwards an authorised WebSocket upgrade here. */
+  /** The live view: the Worker forwards an authorised WebSocket upgrade here, saying who watches. */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new Response("expected a WebSocket upgrade", { status: 426 });
     }
-    return this.driver.live.accept();
+    const accepted = this.driver.live.accept(request);
+    // The alarm comes back to recheck the socket's access while it is open (watchers.ts).
+    await this.driver.timers.arm(this.watchdog());
+    return accepted;
   }
 
   /** Watchers only listen; a ping is answered so clients can tell a dead socket from a quiet one. */

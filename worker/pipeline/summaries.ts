@@ -5,7 +5,7 @@
  * which the bumped counter shows. D1 stays off the task-to-task path: three writes per run, batched.
  * The audit entries of people's actions (audit.ts) go out with the same flush.
  */
-import { type AuditRecord, AuditOutbox } from "./audit";
+import { AuditOutbox, type AuditRecord } from "./audit";
 import { iso, type PipelineIdentity } from "./types";
 
 type Marked = {

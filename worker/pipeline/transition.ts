@@ -8,6 +8,7 @@ import { toBase64Url } from "../crypto/encoding";
 import { randomBytes } from "../crypto/random";
 import { type Effect, type RunEvent, type RunState, stepAll, type TimerRef } from "../engine";
 import type { PluginLog } from "../runner/outcome";
+import type { AuditRecord } from "./audit";
 import type { Live } from "./live";
 import type { Plans } from "./plans";
 import type { AttemptLines, CallbackRow, Records } from "./records";
@@ -32,6 +33,8 @@ export type Attachments = {
   timer?: DueTimer;
   /** The callback token of the dispatch a result answers: only its first result counts. */
   answered?: { key: string; dispatch: number };
+  /** A person's action: its audit entry, written when the planner applies or ignores it (not refuses). */
+  audit?: AuditRecord;
 };
 
 /** An event for the planner and the rows that go with it. */
@@ -84,8 +87,14 @@ export class Transitions {
     const capacity = this.slots.capacityFor(runId, stored.version);
     const context = capacity === undefined ? { now } : { now, capacity };
     const { state, effects, skipped } = stepAll(plan, stored.state, events, context);
+    // Audited: what the planner applied or ignored (a cancel of a finished run); not what it refused.
+    const refused = new Set(skipped.filter((s) => s.result.kind !== "ignored").map((s) => s.index));
+    const audited = items.filter((_, index) => !refused.has(index));
     if (skipped.length === items.length) {
-      this.store.transaction(() => this.alwaysAll(runId, items));
+      this.store.transaction(() => {
+        this.alwaysAll(runId, items);
+        this.auditAll(audited, now);
+      });
       return skipped[0]?.result ?? { kind: "ignored", reason: "no events" };
     }
     const ignored = new Set(skipped.map((s) => s.index));
@@ -96,6 +105,7 @@ export class Transitions {
       this.store.updateRun(state);
       if (state.status !== stored.state.status) this.summaries.mark(runId);
       const applied = items.filter((_, index) => !ignored.has(index));
+      this.auditAll(audited, now);
       this.store.putBlobs(
         runId,
         applied.flatMap(({ attach }) => attach.blobs ?? []),
@@ -114,6 +124,10 @@ export class Transitions {
     // Watchers hear of a change only once it is committed.
     this.live.broadcast(effects.flatMap((e) => (e.type === "publish" ? [e.event] : [])));
     return { kind: "applied", state, jobs, finished };
+  }
+
+  private auditAll(items: readonly Delivery[], now: number): void {
+    for (const { attach } of items) if (attach.audit) this.summaries.audit(attach.audit, now);
   }
 
   /** Whatever the planner says: due timer rows are consumed, answered dispatches' tokens dropped. */

@@ -1,5 +1,6 @@
 /** What the PipelineDO's RPC methods take and answer; the API maps these to HTTP. */
-import type { PipelineSpec, RunStatus, TaskStatus } from "../engine";
+import type { PipelineSpec, RunStatus, TaskError, TaskStatus } from "../engine";
+import type { AuditRecord } from "./audit";
 
 export type TriggerKind = "manual" | "webhook" | "schedule";
 
@@ -18,6 +19,8 @@ export type CreateRunInput = PipelineIdentity & {
   params: Record<string, unknown>;
   trigger: { kind: TriggerKind; payload?: unknown };
   logical_date?: string | null;
+  /** A person's start: its audit entry is written with the run (its target gets `/<run id>` appended). */
+  audit?: AuditRecord;
 };
 
 export type RunSummary = {
@@ -40,7 +43,8 @@ export type TaskView = {
   started_at: string | null;
   ended_at: string | null;
   output: unknown;
-  error: string | null;
+  /** Set for failed, up_for_retry, cancelled and upstream_failed instances (engine/run/errors.ts). */
+  error: TaskError | null;
 };
 
 export type RunDetail = RunSummary & {

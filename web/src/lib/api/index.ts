@@ -40,12 +40,13 @@ export const members = {
 
 export const invitations = {
   create: (tenant: string, body: { email: string; role: T.Role }) =>
-    request<T.Invitation>("POST", `${tenantPath(tenant)}/invitations`, { json: body }),
-  list: (tenant: string) => request<T.Items<T.PendingInvitation>>("GET", `${tenantPath(tenant)}/invitations`),
+    request<T.CreatedInvitation>("POST", `${tenantPath(tenant)}/invitations`, { json: body }),
+  list: (tenant: string) => request<T.Items<T.Invitation>>("GET", `${tenantPath(tenant)}/invitations`),
   revoke: (tenant: string, id: string) =>
     request<void>("DELETE", `${tenantPath(tenant)}/invitations/${seg(id)}`),
-  get: (id: string) => request<T.InvitationPreview>("GET", `/api/invitations/${seg(id)}`),
-  accept: (id: string) => request<T.AcceptedInvitation>("POST", `/api/invitations/${seg(id)}/accept`),
+  /** By the secret token of an accept link, not by the invitation's public id. */
+  get: (token: string) => request<T.InvitationPreview>("GET", `/api/invitations/${seg(token)}`),
+  accept: (token: string) => request<T.AcceptedInvitation>("POST", `/api/invitations/${seg(token)}/accept`),
 };
 
 export const tokens = {

@@ -1,0 +1,42 @@
+/** `Idempotency-Key` on POST …/runs (API.md): the header's shape, its claim, and the replayed answer. */
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
+import { CreatedRun } from "../contracts/api";
+import { sha256Hex } from "../crypto/random";
+import { canonicalJson } from "../engine/canonical-json";
+import type { Earlier, IdempotencyClaim } from "../pipeline/idempotency";
+import { problems } from "../problem";
+
+/** Stripe's rule: up to 255 characters; here printable ASCII, so it is safe to store and compare. */
+export const IdempotencyKey = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces")
+  .openapi({
+    description:
+      "The same key and body within 24 hours answer what the first request answered and start nothing; the same key with another body is a 422.",
+  });
+
+/** The key with a fingerprint of the body (key order does not matter), or undefined without a key. */
+export async function idempotencyClaim(
+  key: string | undefined,
+  body: unknown,
+): Promise<IdempotencyClaim | undefined> {
+  if (key === undefined) return undefined;
+  return { key, fingerprint: await sha256Hex(canonicalJson(body ?? {})) };
+}
+
+/** The first request's answer again, marked as a replay; or the 422 for a key reused with another body. */
+export function replay(c: Context<AppEnv>, earlier: Earlier) {
+  if (earlier.kind === "mismatch") {
+    throw problems.idempotencyKeyReused(
+      "This Idempotency-Key was used with another request body in the last 24 hours; use a new key for a new request.",
+    );
+  }
+  const { id, status } = earlier.answer;
+  return c.json({ id, status: CreatedRun.shape.status.parse(status) }, 201, {
+    "Idempotent-Replayed": "true",
+  });
+}

@@ -22,7 +22,8 @@ after(async () => {
 test(`${TOTAL} mixed requests at concurrency 8: no answer >= 500, none hangs, and the product answers after`, async () => {
   const setUp = await prepareLoad(`http://127.0.0.1:${server.port}`, String(Date.now()));
   const result = await runLoad(setUp, { total: TOTAL, concurrency: 8, timeoutMs: 15_000 });
-  const summary = JSON.stringify(result);
+  // On failure, what the product logged last says why (wrangler prints the Worker's errors).
+  const summary = `${JSON.stringify(result)}\n--- product log (last lines) ---\n${server.log.slice(-60).join("")}`;
   assert.equal(result.sent, TOTAL, summary);
   assert.equal(result.failed, 0, summary);
   assert.equal(result.serverErrors, 0, summary);

@@ -120,7 +120,12 @@ describe("wide fan-out", () => {
       peak_in_flight: 6,
     });
     const success: Outcome = { kind: "success", output: { slept_ms: 200 }, logs: [] };
-    const failure: Outcome = { kind: "failure", error: "late", retryable: false, logs: [] };
+    const failure: Outcome = {
+      kind: "failure",
+      error: { kind: "plugin_error", message: "late" },
+      retryable: false,
+      logs: [],
+    };
     expect(await stub.reportResults(again(success))).toEqual({ delivered: 0 });
     expect(await stub.reportResults(again(failure))).toEqual({ delivered: 0 });
     expect(await detail(run.id)).toEqual(run);

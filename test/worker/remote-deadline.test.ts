@@ -60,7 +60,7 @@ describe("a hand-off whose report is lost", () => {
     await vi.advanceTimersByTimeAsync(1_000 + REPORT_GRACE_MS - 1);
     expect(settled).toEqual(["pending", "pending"]);
     await vi.advanceTimersByTimeAsync(1);
-    expect(settled[0]).toMatchObject({ kind: "failure", retryable: true });
+    expect(settled[0]).toMatchObject({ kind: "failure", retryable: true, error: { kind: "timeout" } });
     expect(settled[1]).toBe("pending");
     await vi.advanceTimersByTimeAsync(29_000);
     expect(settled[1]).toMatchObject({ kind: "failure", retryable: true });

@@ -113,7 +113,7 @@ describe("runs", () => {
     expect(task(run, "x")).toMatchObject({
       status: "failed",
       attempts: 1,
-      error: "plugin acme is not installed",
+      error: { kind: "input_invalid", message: "plugin acme is not installed" },
     });
   });
 
@@ -127,8 +127,14 @@ describe("runs", () => {
     });
     const run = await start();
     expect(run.status).toBe("failed");
-    expect(task(run, "boom")).toMatchObject({ status: "failed", error: expect.stringContaining("it broke") });
-    expect(task(run, "after").status).toBe("upstream_failed");
+    expect(task(run, "boom")).toMatchObject({
+      status: "failed",
+      error: { kind: "plugin_error", message: expect.stringContaining("it broke") },
+    });
+    expect(task(run, "after")).toMatchObject({
+      status: "upstream_failed",
+      error: { kind: "upstream_failed", message: 'upstream task "boom" failed' },
+    });
     const logs = await owner.json<{ items: { message: string; attempt: number }[] }>(
       "GET",
       `${base}/runs/${run.id}/tasks/boom/logs`,

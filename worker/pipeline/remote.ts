@@ -37,7 +37,8 @@ export class RemoteBatch {
     const wait = Math.max(0, Date.parse(call.invocation.deadline) - now) + REPORT_GRACE_MS;
     const outcome = new Promise<Outcome>((resolve) => {
       const timer = setTimeout(() => {
-        deliver(this.waiting, call.token, retryableError(`no outcome was reported within ${wait} ms`));
+        const late = retryableError("timeout", `no outcome was reported within ${wait} ms`);
+        deliver(this.waiting, call.token, late);
       }, wait);
       this.waiting.set(call.token, (reported) => {
         clearTimeout(timer);
@@ -70,8 +71,8 @@ export class RemoteBatch {
       await env.DISPATCHER.perform(this.calls);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      for (const { token } of this.calls)
-        deliver(this.waiting, token, retryableError(`the dispatcher could not be reached: ${message}`));
+      const lost = `the dispatcher could not be reached: ${message}`;
+      for (const { token } of this.calls) deliver(this.waiting, token, retryableError("unreachable", lost));
     }
   }
 }

@@ -30,7 +30,7 @@ export async function observeConnections(stub: DurableObjectStub<PipelineDO>) {
     // Dispatcher invocation). The object's own connections are its direct calls and its hand-offs.
     const plugin = env.PLUGIN_CORE as Env["PLUGIN_CORE"] & { invoke(calls: unknown[]): Promise<unknown> };
     const dispatcher = env.DISPATCHER;
-    Object.assign(env, {
+    const wrapped: Partial<Record<keyof Env, unknown>> = {
       PLUGIN_CORE: {
         fetch: (input: RequestInfo, init?: RequestInit) => counted(() => plugin.fetch(input, init)),
         invoke: (calls: unknown[]) => plugin.invoke(calls),
@@ -39,6 +39,10 @@ export async function observeConnections(stub: DurableObjectStub<PipelineDO>) {
         perform: (...args: Parameters<typeof dispatcher.perform>) =>
           counted(() => dispatcher.perform(...args)),
       },
+    };
+    // A view for this object's driver only; the shared `env` itself stays as it is.
+    driver.env = new Proxy(env, {
+      get: (target, name) => (name in wrapped ? wrapped[name as keyof Env] : target[name as keyof Env]),
     });
     (instance as unknown as { observed: Counter }).observed = counter;
   });

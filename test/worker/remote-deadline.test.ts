@@ -76,6 +76,8 @@ describe("a hand-off whose report is lost", () => {
     void batch.call(env, call("a", 1_000, now), now).then((o) => outcomes.push(o));
     await vi.advanceTimersByTimeAsync(10);
     waiting.get("a")?.({ kind: "success", output: { ok: true }, logs: [] } as unknown as Outcome);
+    // The deadline's timer went with the report: nothing is left to fire later.
+    expect(vi.getTimerCount()).toBe(0);
     await vi.advanceTimersByTimeAsync(60_000);
     expect(outcomes).toHaveLength(1);
     expect(outcomes[0]).toMatchObject({ kind: "success" });

@@ -3,7 +3,7 @@
  * on a run and its audit entry cannot part: the entry is written with the action in the pipeline's
  * object and reaches D1 behind it, so D1 trouble neither fails the action nor loses the entry.
  */
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { IDEMPOTENCY_WINDOW_MS } from "../../worker/pipeline/idempotency";
@@ -12,7 +12,7 @@ import { withPipeline } from "./runs-helpers";
 
 const spec = {
   name: "Idempotent",
-  params: { n: { type: "integer", default: 1 } },
+  params: { n: { type: "integer", default: 1 }, label: { type: "string", default: "" } },
   tasks: [{ id: "a", uses: "core/noop@^1" }],
 };
 
@@ -28,12 +28,12 @@ describe("Idempotency-Key on POST …/runs", () => {
     const { owner, base, stub } = await withPipeline(spec);
     const send = (body: object) =>
       owner.call("POST", `${base}/runs`, { body, headers: { "Idempotency-Key": "order-42" } });
-    const first = await send({ params: { n: 2 } });
+    const first = await send({ params: { n: 2, label: "x" } });
     expect(first.status).toBe(201);
     expect(first.headers.get("idempotent-replayed")).toBeNull();
     const answer = (await first.json()) as { id: string };
     // Same body with its keys in another order is the same body.
-    const again = await send({ params: { n: 2 } });
+    const again = await send({ params: { label: "x", n: 2 } });
     expect(again.status).toBe(201);
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect(await again.json()).toEqual(answer);
@@ -108,22 +108,28 @@ describe("Idempotency-Key on POST …/runs", () => {
 describe("audit entries of run actions", () => {
   type AuditList = { items: { action: string; target: string }[] };
 
-  it("an action succeeds while D1's audit log is unavailable, and its entry arrives afterwards", async () => {
-    const { owner, slug, base, start, settled } = await withPipeline(spec);
+  it("an action succeeds while D1's audit log is unavailable, and the alarm brings its entry afterwards", async () => {
+    const { owner, slug, base, start, stub } = await withPipeline(spec);
     const run = await start();
     await env.DB.exec("ALTER TABLE audit_log RENAME TO audit_log_away");
     let mark: Response;
     try {
       mark = await owner.call("POST", `${base}/runs/${run.id}/tasks/a/mark`, { body: { status: "failed" } });
-      await settled().catch(() => undefined);
+      // The write-behind after the action fails; the object arms its alarm to try again.
+      await stub.settled().catch(() => undefined);
+      const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+      expect(alarm).not.toBeNull();
     } finally {
       await env.DB.exec("ALTER TABLE audit_log_away RENAME TO audit_log");
     }
     expect(mark.status).toBe(200);
-    await settled();
+    // Only the alarm runs now: no action, no test-only flush.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
     const audit = await owner.json<AuditList>("GET", `/api/tenants/${slug}/audit`);
     const entries = audit.body.items.filter((i) => i.action === "task.mark_failed");
     expect(entries.map((i) => i.target)).toEqual([`demo/${run.id}/a`]);
+    const left = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    expect(left).toBeNull();
   });
 
   it("writes one entry per action, with the run in its target, and none for a refused action", async () => {

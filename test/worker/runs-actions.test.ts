@@ -129,6 +129,21 @@ describe("run actions", () => {
     expect(ok.status).toBe(201);
   });
 
+  it("does not run a param's pattern over a value longer than 10,000 characters (422)", async () => {
+    const { owner, base } = await withPipeline({
+      name: "Pattern",
+      params: { slug: { type: "string", pattern: "^[a-z]+$", default: "a" } },
+      tasks: [{ id: "a", uses: "core/noop@^1" }],
+    });
+    const long = expectProblem(
+      await owner.json("POST", `${base}/runs`, { body: { params: { slug: "a".repeat(10_001) } } }),
+      422,
+    );
+    expect(long.errors).toEqual([{ path: "params.slug", message: "longer than 10000 characters" }]);
+    const fine = await owner.json("POST", `${base}/runs`, { body: { params: { slug: "a".repeat(10_000) } } });
+    expect(fine.status).toBe(201);
+  });
+
   it("refuses to start a run of a paused pipeline with 409", async () => {
     const { owner, base } = await withPipeline(failThenNoop);
     expect((await owner.json("POST", `${base}/pause`)).status).toBe(200);

@@ -1,6 +1,7 @@
 /** What the runs routes share: run params checked against the spec, the pipeline's DO stub, audit rows. */
 import { Validator } from "@cfworker/json-schema";
 import type { Context } from "hono";
+import { LIMITS } from "../../plugins/sdk/src/expression";
 import type { AppEnv } from "../app-env";
 import { quotasOf } from "../config";
 import { auditEntry } from "../db/audit";
@@ -30,6 +31,12 @@ export function resolveParams(spec: PipelineSpec, given: Record<string, unknown>
     const value = name in given ? given[name] : (schema as { default?: unknown }).default;
     if (value === undefined) {
       errors.push({ path: `params.${name}`, message: "required: the param has no default" });
+      continue;
+    }
+    const { pattern } = schema as { pattern?: unknown };
+    if (typeof pattern === "string" && typeof value === "string" && value.length > LIMITS.regexSubject) {
+      // The validator would run the tenant's pattern over it in this isolate.
+      errors.push({ path: `params.${name}`, message: `longer than ${LIMITS.regexSubject} characters` });
       continue;
     }
     const result = new Validator(schema as object, "2020-12", false).validate(value);

@@ -4,6 +4,7 @@
  * context's keys is almost certainly a typo that would silently evaluate to undefined at run time.
  */
 import jsonata from "jsonata";
+import { LIMITS } from "../../plugins/sdk/src/expression";
 
 /** A name read from the expression's input object, e.g. `tasks` in `tasks.fetch.output`. */
 export type RootReference = {
@@ -17,7 +18,7 @@ export type RootReference = {
 export type ExpressionAnalysis = { ok: true; roots: RootReference[] } | { ok: false; message: string };
 
 // Guards against hostile input: compiling is linear, but the parser and our walk recurse.
-const MAX_EXPRESSION_LENGTH = 10_000;
+const MAX_EXPRESSION_LENGTH = LIMITS.expressionLength;
 const MAX_AST_DEPTH = 200;
 
 // AST keys whose expressions are evaluated against the current step's items, not the input root:

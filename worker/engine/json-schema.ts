@@ -4,7 +4,9 @@
  * `properties: 5` would silently accept everything, and a bad `pattern` or `$ref` only fails when a
  * payload happens to reach it. So the schema's structure is checked here, at save time.
  */
+
 import { Validator } from "@cfworker/json-schema";
+import { regexHazard } from "../../plugins/sdk/src/expression";
 
 export type SchemaPath = Array<string | number>;
 export type SchemaProblem = { path: SchemaPath; message: string };
@@ -153,10 +155,12 @@ function regexError(pattern: unknown): string | null {
   try {
     // The validator compiles patterns with the u flag; check them the same way.
     new RegExp(pattern, "u");
-    return null;
   } catch (error) {
     return `invalid regular expression: ${messageOf(error)}`;
   }
+  // Params are validated with these patterns in the API's isolate, over what a tenant sends.
+  const hazard = regexHazard(pattern);
+  return hazard ? `regular expression ${hazard}: it could stall the validator` : null;
 }
 
 function resolves(root: unknown, ref: string, c: Collected): boolean {

@@ -24,6 +24,9 @@ import { Watchers } from "./watchers";
 
 export type RunStart = Earlier | { kind: "created"; answer: RunAnswer };
 
+/** How soon an object comes back to write behind what D1 refused (summaries, audit entries). */
+export const OUTBOX_RETRY_MS = 30_000;
+
 /** How long a process death can delay the work it had in flight (see Timers.arm and Driver.recover). */
 export const WATCHDOG_MS = 10_000;
 
@@ -163,10 +166,11 @@ export class PipelineDO extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     try {
-      await this.watchers.recheck();
       this.driver.recover();
       await this.fireSchedule();
       this.driver.deliverDueTimers(Date.now());
+      // After the due timers: their work is on its way while D1 answers the watchers' check.
+      await this.watchers.recheck();
       let timer: ReturnType<typeof setTimeout> | null = null;
       const budget = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, this.alarmWaitMs);
@@ -249,8 +253,9 @@ export class PipelineDO extends DurableObject<Env> {
     this.ctx.waitUntil(
       this.driver.pump
         .idle()
-        .then(() => this.driver.timers.arm(this.watchdog()))
-        .then(() => this.flushSummaries()),
+        .then(() => this.flushSummaries())
+        // After the flush: what D1 refused keeps the alarm coming back (watchdog).
+        .then(() => this.driver.timers.arm(this.watchdog())),
     );
   }
 
@@ -262,10 +267,13 @@ export class PipelineDO extends DurableObject<Env> {
     const now = Date.now();
     const busy = this.driver.pump.busy ? now + WATCHDOG_MS : null;
     const recheck = this.watchers.recheckAt(now);
-    return busy === null || recheck === null ? (busy ?? recheck) : Math.min(busy, recheck);
+    // Summaries or audit entries D1 did not take yet: an idle object must come back for them too.
+    const unsent = this.driver.summaries.waiting() ? now + OUTBOX_RETRY_MS : null;
+    const times = [busy, recheck, unsent].filter((at) => at !== null);
+    return times.length === 0 ? null : Math.min(...times);
   }
 
-  /** Write-behind to D1 (summaries.ts); a failure is retried by the next change or alarm. */
+  /** Write-behind to D1 (summaries.ts); a failure is retried by the alarm (OUTBOX_RETRY_MS) or the next change. */
   private async flushSummaries(): Promise<void> {
     try {
       await this.driver.summaries.flush();

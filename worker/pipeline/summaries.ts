@@ -50,6 +50,17 @@ export class Summaries {
     );
   }
 
+  /** Whether anything waits to be written to D1. */
+  waiting(): boolean {
+    return (
+      this.sql
+        .exec<{ n: number }>(
+          "SELECT EXISTS (SELECT 1 FROM summary_outbox) OR EXISTS (SELECT 1 FROM audit_outbox) AS n",
+        )
+        .one().n === 1
+    );
+  }
+
   /** Coalesces: a flush asked for while one runs happens once more right after it. */
   flush(): Promise<void> {
     if (this.flushing !== null) {

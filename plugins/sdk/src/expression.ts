@@ -25,6 +25,12 @@ export const LIMITS = {
   stringLength: 1_000_000,
   /** Wall time of one evaluation, where the clock moves during CPU work (locally; Workers freeze it). */
   timeMs: 1_000,
+  /** Items `$sort`, `$distinct` and order-by (`^( )`) take: jsonata's own are quadratic in them. */
+  sortItems: 5_000,
+  /** Characters a regular expression is run over. */
+  regexSubject: 10_000,
+  /** Characters or items of every value built, charged to the step budget: one step per this many. */
+  sizePerStep: 8,
 } as const;
 
 /** Why an expression did not give a value. Never retryable: the same input fails the same way again. */
@@ -61,9 +67,13 @@ const EXIT = Symbol.for("jsonata.__evaluate_exit");
 class LimitExceeded extends Error {}
 
 export class BoundedExpression {
+  private busy = false;
+
   private constructor(
     readonly source: string,
     private readonly compiled: jsonata.Expression,
+    /** AST nodes whose value is sorted or de-duplicated next (see quadraticInputs). */
+    private readonly sorted: ReadonlySet<object>,
   ) {}
 
   /** Compiles `source` with the depth, sequence and regex guards in place; throws `ExpressionError`. */
@@ -89,7 +99,7 @@ export class BoundedExpression {
     }
     compiled.registerFunction("pad", boundedPad, "<s-ns?:s>");
     compiled.registerFunction("join", boundedJoin, "<a<s>s?:s>");
-    return new BoundedExpression(source, compiled);
+    return new BoundedExpression(source, compiled, quadraticInputs(compiled.ast()));
   }
 
   /**
@@ -97,31 +107,43 @@ export class BoundedExpression {
    * the budgets are hooks on the compiled expression.
    */
   async evaluate(data: unknown, options: EvaluateOptions = {}): Promise<unknown> {
+    if (this.busy) throw new Error("a BoundedExpression evaluates one input at a time");
+    this.busy = true;
     const { signal, budget } = options;
     const hooks: Hooks = this.compiled;
     const startedAt = Date.now();
     let steps = 0;
-    hooks.assign(ENTRY, () => {
-      steps++;
+    const charge = (n: number) => {
+      steps += n;
       if (steps > LIMITS.steps) throw new LimitExceeded(`evaluation took more than ${LIMITS.steps} steps`);
-      if (budget && --budget.remaining < 0)
+      if (budget && (budget.remaining -= n) < 0) {
         throw new LimitExceeded("the expressions of this task ran out of steps");
+      }
+    };
+    hooks.assign(ENTRY, () => {
+      charge(1);
       if (signal?.aborted) throw new LimitExceeded("the deadline passed during evaluation");
       if ((steps & 1023) === 0 && Date.now() - startedAt > LIMITS.timeMs) {
         throw new LimitExceeded(`evaluation took longer than ${LIMITS.timeMs} ms`);
       }
     });
-    hooks.assign(EXIT, (_node: unknown, _input: unknown, _env: unknown, result: unknown) =>
-      checkSize(result),
-    );
+    hooks.assign(EXIT, (node: unknown, _input: unknown, _env: unknown, result: unknown) => {
+      // Building values costs what they hold, so steps bound allocation too, not only work.
+      const size = checkSize(result);
+      if (size >= LIMITS.sizePerStep) charge(Math.floor(size / LIMITS.sizePerStep));
+      if (size > LIMITS.sortItems && typeof node === "object" && node !== null && this.sorted.has(node)) {
+        throw new LimitExceeded(`sorting or de-duplicating more than ${LIMITS.sortItems} items`);
+      }
+    });
     try {
-      // Fresh bindings give each evaluation its own frame: `$x := …` never outlives it on a reused instance.
       return await this.compiled.evaluate(data, {});
     } catch (thrown) {
       if (thrown instanceof LimitExceeded || thrown instanceof RangeError) {
         throw new ExpressionError(`expression stopped: ${thrown.message}`, "limit");
       }
       throw new ExpressionError(`evaluation error${describe(thrown)}`, "evaluation");
+    } finally {
+      this.busy = false;
     }
   }
 }
@@ -139,23 +161,73 @@ function describe(thrown: unknown): string {
   return `${at}: ${text}${typeof code === "string" ? ` (${code})` : ""}`;
 }
 
-function checkSize(value: unknown): void {
-  if (typeof value === "string" && value.length > LIMITS.stringLength) {
-    throw new LimitExceeded(`a string grew past ${LIMITS.stringLength} characters`);
+/** The value's length (characters or items) after checking it against the size limits. */
+function checkSize(value: unknown): number {
+  if (typeof value === "string") {
+    if (value.length > LIMITS.stringLength) {
+      throw new LimitExceeded(`a string grew past ${LIMITS.stringLength} characters`);
+    }
+    return value.length;
   }
-  if (Array.isArray(value) && value.length > LIMITS.sequence) {
-    throw new LimitExceeded(`an array grew past ${LIMITS.sequence} items`);
+  if (Array.isArray(value)) {
+    if (value.length > LIMITS.sequence)
+      throw new LimitExceeded(`an array grew past ${LIMITS.sequence} items`);
+    return value.length;
   }
+  return 0;
+}
+
+type AstNode = Record<string, unknown>;
+const isNode = (value: unknown): value is AstNode => typeof value === "object" && value !== null;
+
+/**
+ * The nodes whose value jsonata sorts or de-duplicates next: the first argument of `$sort` and
+ * `$distinct`, and the step before an order-by. jsonata's merge sort copies the rest of the array at
+ * every element (quadratic memory and time inside one step), so these values are capped at
+ * LIMITS.sortItems when they are built. An order-by over a sequence gathered from many steps is
+ * bounded by the steps its comparisons take.
+ */
+function quadraticInputs(ast: unknown): Set<object> {
+  const marked = new Set<object>();
+  const walk = (node: unknown, depth: number): void => {
+    if (depth > LIMITS.depth || !isNode(node)) return;
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item, depth + 1);
+      return;
+    }
+    const procedure = node.procedure;
+    if (
+      node.type === "function" &&
+      isNode(procedure) &&
+      ["sort", "distinct"].includes(String(procedure.value))
+    ) {
+      const [first] = Array.isArray(node.arguments) ? node.arguments : [];
+      if (isNode(first)) marked.add(first);
+    }
+    if (node.type === "path" && Array.isArray(node.steps)) {
+      const steps: unknown[] = node.steps;
+      for (let i = 1; i < steps.length; i++) {
+        const [previous, step] = [steps[i - 1], steps[i]];
+        if (isNode(step) && step.type === "sort" && isNode(previous)) marked.add(previous);
+      }
+    }
+    for (const child of Object.values(node)) if (isNode(child)) walk(child, depth + 1);
+  };
+  walk(ast, 0);
+  return marked;
 }
 
 /**
- * Whether a pattern quantifies a group that itself contains an unbounded quantifier, as in `(a+)+`
- * or `(\w*x)*`: those backtrack exponentially and would pin the CPU inside one regex call, where no
- * step counter can stop them. A linear scan, so the check itself is safe on hostile patterns.
+ * Why a pattern could backtrack catastrophically, or null. Refused: a quantified group that contains an
+ * unbounded quantifier or an alternation (`(a+)+`, `(\w*x)*`, `(a|a)*`: exponential), more than
+ * MAX_UNBOUNDED unbounded quantifiers (`.*.*.*.*x`: polynomial), and backreferences. A linear scan, so
+ * the check itself is safe on hostile patterns; subjects are capped too (LIMITS.regexSubject).
  */
-export function nestsQuantifiers(source: string): boolean {
-  const groups: boolean[] = [];
+export function regexHazard(source: string): string | null {
+  if (/\\[1-9]|\\k</.test(source)) return "uses backreferences";
+  const groups: Array<{ risky: boolean }> = [];
   let inClass = false;
+  let unbounded = 0;
   for (let i = 0; i < source.length; i++) {
     const ch = source[i];
     if (ch === "\\") {
@@ -166,32 +238,60 @@ export function nestsQuantifiers(source: string): boolean {
       inClass = ch !== "]";
       continue;
     }
+    const top = groups[groups.length - 1];
     if (ch === "[") inClass = true;
-    else if (ch === "(") groups.push(false);
-    else if ((ch === "*" || ch === "+" || ch === "{") && groups.length > 0) groups[groups.length - 1] = true;
+    else if (ch === "(") groups.push({ risky: false });
+    else if (ch === "|" && top) top.risky = true;
+    else if (ch === "*" || ch === "+" || (ch === "{" && opensRange(source, i))) {
+      unbounded++;
+      if (top) top.risky = true;
+    } else if (ch === "{" && top) top.risky = true;
     else if (ch === ")") {
-      const quantifiedInside = groups.pop() === true;
+      const risky = groups.pop()?.risky === true;
       const next = source[i + 1];
-      if (quantifiedInside && (next === "*" || next === "+" || next === "{")) return true;
+      if (risky && (next === "*" || next === "+" || next === "{")) {
+        return "quantifies a group that holds a quantifier or an alternation";
+      }
       // The enclosing group contains whatever this one did.
-      if (quantifiedInside && groups.length > 0) groups[groups.length - 1] = true;
+      const outer = groups[groups.length - 1];
+      if (risky && outer) outer.risky = true;
     }
   }
-  return false;
+  return unbounded > MAX_UNBOUNDED ? `has more than ${MAX_UNBOUNDED} unbounded quantifiers` : null;
+}
+
+const MAX_UNBOUNDED = 3;
+const OPEN_RANGE = /\{\d*,\}/y;
+
+/** Whether an unbounded `{n,}` starts at `at`. */
+function opensRange(source: string, at: number): boolean {
+  OPEN_RANGE.lastIndex = at;
+  return OPEN_RANGE.test(source);
+}
+
+/** A RegExp that refuses to run over subjects longer than LIMITS.regexSubject. */
+class CappedRegExp extends RegExp {
+  override exec(subject: string): RegExpExecArray | null {
+    if (subject.length > LIMITS.regexSubject) {
+      throw new LimitExceeded(
+        `a regular expression was run over more than ${LIMITS.regexSubject} characters`,
+      );
+    }
+    return super.exec(subject);
+  }
 }
 
 /**
- * The RegExp engine handed to jsonata: refuses patterns that can backtrack catastrophically. A Proxy
- * keeps it a genuine `RegExpConstructor`, which is what jsonata's options ask for.
+ * The RegExp engine handed to jsonata: refuses patterns that can backtrack catastrophically and runs the
+ * rest over capped subjects. A Proxy keeps it a genuine `RegExpConstructor`, which jsonata's options ask for.
  */
 const GuardedRegExp = new Proxy(RegExp, {
-  construct(target, args: [string | RegExp, string | undefined]) {
+  construct(_target, args: [string | RegExp, string | undefined]) {
     const [pattern, flags] = args;
     const source = typeof pattern === "string" ? pattern : pattern.source;
-    if (nestsQuantifiers(source) || /\\[1-9]|\\k</.test(source)) {
-      throw new LimitExceeded(`regular expression /${source}/ nests quantifiers or uses backreferences`);
-    }
-    return new target(pattern, flags);
+    const hazard = regexHazard(source);
+    if (hazard) throw new LimitExceeded(`regular expression /${source}/ ${hazard}`);
+    return new CappedRegExp(pattern, flags);
   },
 });
 
@@ -204,7 +304,8 @@ function boundedPad(text: string | undefined, width: number, char?: string): str
   const fill = Array.from(char === undefined || char === "" ? " " : char);
   const missing = target - Array.from(text).length;
   if (missing <= 0) return text;
-  const padding = Array.from({ length: missing }, (_, i) => fill[i % fill.length]).join("");
+  const whole = fill.join("").repeat(Math.floor(missing / fill.length));
+  const padding = whole + fill.slice(0, missing % fill.length).join("");
   return width > 0 ? text + padding : padding + text;
 }
 

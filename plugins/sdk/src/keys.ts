@@ -25,8 +25,9 @@ const REFETCH_MIN_MS = 30_000;
 const PLATFORM_JWKS_URL = "https://platform.internal/.well-known/jwks.json";
 
 interface CacheEntry {
-  // A promise, so concurrent first requests share one fetch instead of stampeding the platform.
-  keys: Promise<VerificationKey[]>;
+  // Settled keys only: a fetch started by one request must never be awaited by another (a cancelled
+  // request's pending fetch would hold every later one). Concurrent first requests each fetch once.
+  keys: VerificationKey[];
   fetchedAt: number;
 }
 
@@ -69,11 +70,10 @@ async function fetchJwks(fetcher: FetchLike, url: string): Promise<unknown> {
   }
 }
 
-function refresh(source: string, load: () => Promise<unknown>, now: number): CacheEntry {
-  const entry: CacheEntry = { keys: load().then(importKeys), fetchedAt: now };
+/** Fetches the key set for this request; a failure is not cached, so the next request tries again. */
+async function refresh(source: string, load: () => Promise<unknown>, now: number): Promise<CacheEntry> {
+  const entry: CacheEntry = { keys: await importKeys(await load()), fetchedAt: now };
   cache.set(source, entry);
-  // A failed fetch is not cached: the next request tries again.
-  entry.keys.catch(() => cache.get(source) === entry && cache.delete(source));
   return entry;
 }
 
@@ -82,10 +82,10 @@ function cachedRing(source: string, load: () => Promise<unknown>): KeyRing {
     async lookup(kid) {
       const now = Date.now();
       let entry = cache.get(source);
-      if (!entry || now - entry.fetchedAt >= TTL_MS) entry = refresh(source, load, now);
-      let keys = await entry.keys;
+      if (!entry || now - entry.fetchedAt >= TTL_MS) entry = await refresh(source, load, now);
+      let keys = entry.keys;
       const known = kid === undefined || keys.some((k) => k.kid === kid);
-      if (!known && now - entry.fetchedAt >= REFETCH_MIN_MS) keys = await refresh(source, load, now).keys;
+      if (!known && now - entry.fetchedAt >= REFETCH_MIN_MS) keys = (await refresh(source, load, now)).keys;
       const hinted = kid === undefined ? [] : keys.filter((k) => k.kid === kid);
       // An unknown hint falls back to every key: the header is a hint, the signature is the proof.
       return hinted.length > 0 ? hinted : keys;

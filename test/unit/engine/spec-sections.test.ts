@@ -39,6 +39,8 @@ describe("params", () => {
           params: {
             typo: { type: "strng" },
             regex: { type: "string", pattern: "(" },
+            redos: { type: "string", pattern: "^(a+)+$" },
+            fine: { type: "string", pattern: "^[a-z0-9-]+$" },
             ref: { $ref: "#/$defs/missing" },
             props: { type: "object", properties: 5 },
           },
@@ -47,6 +49,9 @@ describe("params", () => {
     );
     expect(errorAt(errors, "params.typo.type").message).toMatch(/^type must be one of string, number/);
     expect(errorAt(errors, "params.regex.pattern").message).toMatch(/^invalid regular expression/);
+    // Run params are validated with these patterns in the API's isolate: one that backtracks is refused.
+    expect(errorAt(errors, "params.redos.pattern").message).toMatch(/quantifies a group .*could stall/);
+    expect(errors.filter((e) => e.path.startsWith("params.fine"))).toEqual([]);
     expect(errorAt(errors, "params.ref.$ref").message).toMatch(/cannot resolve \$ref "#\/\$defs\/missing"/);
     expect(errorAt(errors, "params.props.properties").message).toBe(
       "properties must be an object of schemas",

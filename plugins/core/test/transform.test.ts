@@ -82,6 +82,13 @@ describe("core/transform", () => {
     expect(ms).toBeLessThan(3_000);
   });
 
+  it("still runs ordinary regular expressions and sorts", async () => {
+    const expression =
+      "{ 'kv': $match(line, /^(\\w+) = (.*)$/).groups, 'sorted': $sort(n), 'has': $contains(line, /val(ue)?/) }";
+    const answer = await invoke("transform", { expression, data: { line: "key = value", n: [3, 1, 2] } });
+    expect(answer.body.output).toEqual({ kv: ["key", "value"], sorted: [1, 2, 3], has: true });
+  });
+
   it("still runs ordinary work over a thousand items", async () => {
     const data = Array.from({ length: 1000 }, (_, i) => ({ id: i, even: i % 2 === 0 }));
     const answer = await invoke("transform", { expression: "$count($[even])", data });

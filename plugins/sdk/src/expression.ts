@@ -220,7 +220,7 @@ function quadraticInputs(ast: unknown): Set<object> {
 /**
  * Why a pattern could backtrack catastrophically, or null. Refused: a quantified group that contains an
  * unbounded quantifier or an alternation (`(a+)+`, `(\w*x)*`, `(a|a)*`: exponential), more than
- * MAX_UNBOUNDED unbounded quantifiers (`.*.*.*.*x`: polynomial), and backreferences. A linear scan, so
+ * MAX_UNBOUNDED unbounded quantifiers (`.*.*.*x`: polynomial), and backreferences. A linear scan, so
  * the check itself is safe on hostile patterns; subjects are capped too (LIMITS.regexSubject).
  */
 export function regexHazard(source: string): string | null {
@@ -260,7 +260,7 @@ export function regexHazard(source: string): string | null {
   return unbounded > MAX_UNBOUNDED ? `has more than ${MAX_UNBOUNDED} unbounded quantifiers` : null;
 }
 
-const MAX_UNBOUNDED = 3;
+const MAX_UNBOUNDED = 2;
 const OPEN_RANGE = /\{\d*,\}/y;
 
 /** Whether an unbounded `{n,}` starts at `at`. */

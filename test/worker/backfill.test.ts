@@ -1,4 +1,5 @@
 /** POST …/backfill: runs for the schedule's logical dates in [from, to), by what `reprocess` asks. */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { addMember, expectProblem, ownerWithTenant } from "./helpers";
 import { savePipeline, withPipeline } from "./runs-helpers";
@@ -81,6 +82,30 @@ describe("backfill", () => {
       `/api/tenants/${slug}/audit`,
     );
     expect(audit.body.items.filter((e) => e.action === "pipeline.backfill")).toHaveLength(4);
+  });
+
+  it("creates its runs while D1's audit log is unavailable; the entry follows once it is back", async () => {
+    const { owner, slug, base, stub, settled } = await withPipeline(daily);
+    await env.DB.exec("ALTER TABLE audit_log RENAME TO audit_log_away");
+    let created: Awaited<ReturnType<typeof owner.json<Backfilled>>>;
+    try {
+      created = await owner.json<Backfilled>("POST", `${base}/backfill`, {
+        body: { ...range, reprocess: "missing" },
+      });
+      await settled().catch(() => undefined);
+    } finally {
+      await env.DB.exec("ALTER TABLE audit_log_away RENAME TO audit_log");
+    }
+    expect(created.status).toBe(201);
+    expect((await stub.scheduleState()).runs).toHaveLength(3);
+    await settled();
+    const audit = await owner.json<{ items: { action: string; target: string }[] }>(
+      "GET",
+      `/api/tenants/${slug}/audit`,
+    );
+    expect(audit.body.items.filter((e) => e.action === "pipeline.backfill").map((e) => e.target)).toEqual([
+      `demo ${range.from}..${range.to} (3 runs)`,
+    ]);
   });
 
   it("answers 422 for a pipeline without a schedule, an empty range, too many dates and bad input", async () => {

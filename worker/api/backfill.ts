@@ -13,7 +13,7 @@ import { firesBetween } from "../engine/intervals";
 import { problems } from "../problem";
 import { authorize } from "./access";
 import { errorResponses, json, jsonBody, newApi } from "./openapi";
-import { audit, backfillQuotaProblem, pipelineObject } from "./run-support";
+import { auditRecord, backfillQuotaProblem, pipelineObject } from "./run-support";
 import { syncSchedule } from "./schedule-sync";
 
 /** Logical dates one request may cover: beyond this, split the range. */
@@ -69,8 +69,8 @@ export const backfillApi = newApi().openapi(
     // The object runs the latest version; a save whose sync failed is caught up here first.
     const target = { id: pipeline.id, slug: p, paused: pipeline.paused === 1 };
     await syncSchedule(c, scope, target, { version: version.version, spec }, true);
-    const runs = await stub.backfill({ ...request, dry_run: false });
-    await audit(c, scope, "pipeline.backfill", `${p} ${body.from}..${body.to} (${runs.length} runs)`);
+    const record = auditRecord(scope, "pipeline.backfill", `${p} ${body.from}..${body.to}`);
+    const runs = await stub.backfill({ ...request, dry_run: false }, record);
     return c.json({ runs, dry_run: false }, runs.length > 0 ? 201 : 200);
   },
 );

@@ -4,8 +4,7 @@ import type { Context } from "hono";
 import { LIMITS } from "../../plugins/sdk/src/expression";
 import type { AppEnv } from "../app-env";
 import { quotasOf } from "../config";
-import { auditEntry } from "../db/audit";
-import { batch, db } from "../db/client";
+import { db } from "../db/client";
 import { RUN_WINDOW_MS, runUsage } from "../db/runs";
 import type { PipelineSpec } from "../engine";
 import { pipelineStub } from "../pipeline/address";
@@ -72,12 +71,6 @@ export function changed<T>(result: Changed<T>): T {
 /** The audit entry of an action on a run, handed to the pipeline's object to write with the action. */
 export function auditRecord(scope: TenantScope, action: string, target: string): AuditRecord {
   return { actor: scope.actor, action, target, ip: scope.ip };
-}
-
-export async function audit(c: Context<AppEnv>, scope: TenantScope, action: string, target: string) {
-  const d = db(c.env.DB);
-  const event = { tenantId: scope.tenant.id, actor: scope.actor, action, target, ip: scope.ip };
-  await batch(c.env.DB, [auditEntry(d, event, new Date())]);
 }
 
 /** A full tenant's concurrent runs free up as runs finish: ask again soon. */

@@ -201,9 +201,14 @@ export class PipelineDO extends DurableObject<Env> {
     return state.version === version && !state.paused ? "ok" : "stale";
   }
 
-  async backfill(input: BackfillInput): Promise<BackfillItem[]> {
+  /** Creates the runs a backfill asks for; its audit entry (target + run count) commits with them. */
+  async backfill(input: BackfillInput, audit?: AuditRecord): Promise<BackfillItem[]> {
     const items = this.clock.backfill(input);
-    if (!input.dry_run) await this.continue();
+    if (input.dry_run) return items;
+    // No await since the runs were created: the entry commits with them.
+    if (audit)
+      this.driver.summaries.audit({ ...audit, target: `${audit.target} (${items.length} runs)` }, Date.now());
+    await this.continue();
     return items;
   }
 

@@ -84,6 +84,39 @@ describe("backfill", () => {
     expect(audit.body.items.filter((e) => e.action === "pipeline.backfill")).toHaveLength(4);
   });
 
+  it("honours Idempotency-Key: the same key and body answer the first runs and create none", async () => {
+    const { owner, base, stub, settled } = await withPipeline(daily);
+    const send = (reprocess: string, key: string) =>
+      owner.call("POST", `${base}/backfill`, {
+        body: { ...range, reprocess },
+        headers: { "Idempotency-Key": key },
+      });
+    const first = await send("all", "fill-1");
+    expect(first.status).toBe(201);
+    const answer = (await first.json()) as Backfilled;
+    await settled();
+    const again = await send("all", "fill-1");
+    expect(again.status).toBe(201);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(await again.json()).toEqual(answer);
+    // "all" would otherwise have created three more runs.
+    await settled();
+    const ids = (await stub.scheduleState()).runs.map((r) => r.run);
+    expect(ids.sort()).toEqual(answer.runs.map((r) => r.id).sort());
+    expectProblem(
+      await owner.json("POST", `${base}/backfill`, {
+        body: { ...range, reprocess: "failed" },
+        headers: { "Idempotency-Key": "fill-1" },
+      }),
+      422,
+    );
+    // A key of POST …/runs is another key.
+    expect(
+      (await owner.call("POST", `${base}/runs`, { body: {}, headers: { "Idempotency-Key": "fill-1" } }))
+        .status,
+    ).toBe(201);
+  });
+
   it("creates its runs while D1's audit log is unavailable; the entry follows once it is back", async () => {
     const { owner, slug, base, stub, settled } = await withPipeline(daily);
     await env.DB.exec("ALTER TABLE audit_log RENAME TO audit_log_away");

@@ -5,16 +5,26 @@
  * A paused pipeline can be backfilled, as in Airflow: pausing stops the clock, not a person.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { BackfillBody, BackfillResult } from "../contracts/api";
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
+import { BackfillBody, BackfillResult, BackfillRun } from "../contracts/api";
 import { db } from "../db/client";
 import { findVersion } from "../db/pipelines";
 import type { PipelineSpec } from "../engine";
 import { firesBetween } from "../engine/intervals";
+import type { Earlier } from "../pipeline/idempotency";
 import { problems } from "../problem";
 import { authorize } from "./access";
+import { earlierAnswer, IdempotencyKey, idempotencyClaim, REPLAYED } from "./idempotency";
 import { errorResponses, json, jsonBody, newApi } from "./openapi";
 import { auditRecord, backfillQuotaProblem, pipelineObject } from "./run-support";
 import { syncSchedule } from "./schedule-sync";
+
+/** The first answer of a backfill again (201, or 200 when it created nothing). */
+function replayBackfill(c: Context<AppEnv>, earlier: Earlier) {
+  const runs = earlierAnswer(earlier, z.array(BackfillRun));
+  return c.json({ runs, dry_run: false }, runs.length > 0 ? 201 : 200, REPLAYED);
+}
 
 /** Logical dates one request may cover: beyond this, split the range. */
 export const MAX_BACKFILL_INTERVALS = 1000;
@@ -25,7 +35,11 @@ export const backfillApi = newApi().openapi(
     path: "/{t}/pipelines/{p}/backfill",
     operationId: "backfillPipeline",
     tags: ["runs"],
-    request: { params: z.object({ t: z.string(), p: z.string() }), ...jsonBody(BackfillBody) },
+    request: {
+      params: z.object({ t: z.string(), p: z.string() }),
+      headers: z.object({ "idempotency-key": IdempotencyKey.optional() }),
+      ...jsonBody(BackfillBody),
+    },
     responses: {
       200: json(BackfillResult, "A dry run (the runs it would create), or nothing to create"),
       201: json(BackfillResult, "The runs created, oldest logical date first"),
@@ -62,7 +76,13 @@ export const backfillApi = newApi().openapi(
     const request = { version: version.version, schedule: spec.schedule, dates, reprocess: body.reprocess };
     // The object decides which dates get a run (reprocess); the quota is checked against that count
     // before anything is created.
-    const planned = await stub.backfill({ ...request, dry_run: true });
+    // A key seen before answers as it did then, before any quota could refuse it.
+    const claim = dryRun
+      ? undefined
+      : await idempotencyClaim("backfill", c.req.valid("header")["idempotency-key"], body);
+    const earlier = claim ? await stub.earlierAnswer(claim) : null;
+    if (earlier) return replayBackfill(c, earlier);
+    const planned = await stub.planBackfill({ ...request, dry_run: true });
     if (dryRun) return c.json({ runs: planned, dry_run: true }, 200);
     const overQuota = planned.length > 0 ? await backfillQuotaProblem(c, scope, planned.length) : null;
     if (overQuota) throw overQuota;
@@ -70,7 +90,9 @@ export const backfillApi = newApi().openapi(
     const target = { id: pipeline.id, slug: p, paused: pipeline.paused === 1 };
     await syncSchedule(c, scope, target, { version: version.version, spec }, true);
     const record = auditRecord(scope, "pipeline.backfill", `${p} ${body.from}..${body.to}`);
-    const runs = await stub.backfill({ ...request, dry_run: false }, record);
+    const started = await stub.backfill({ ...request, dry_run: false }, record, claim);
+    if (started.kind !== "created") return replayBackfill(c, started);
+    const runs = started.answer;
     return c.json({ runs, dry_run: false }, runs.length > 0 ? 201 : 200);
   },
 );

@@ -19,24 +19,33 @@ export const IdempotencyKey = z
       "The same key and body within 24 hours answer what the first request answered and start nothing; the same key with another body is a 422.",
   });
 
-/** The key with a fingerprint of the body (key order does not matter), or undefined without a key. */
+/** The routes that honour the header; a key counts per route. */
+export type IdempotentRoute = "runs" | "backfill";
+
+/** The key (per route) with a fingerprint of the body (key order does not matter), or undefined. */
 export async function idempotencyClaim(
+  route: IdempotentRoute,
   key: string | undefined,
   body: unknown,
 ): Promise<IdempotencyClaim | undefined> {
   if (key === undefined) return undefined;
-  return { key, fingerprint: await sha256Hex(canonicalJson(body ?? {})) };
+  return { key: `${route}:${key}`, fingerprint: await sha256Hex(canonicalJson(body ?? {})) };
 }
 
-/** The first request's answer again, marked as a replay; or the 422 for a key reused with another body. */
-export function replay(c: Context<AppEnv>, earlier: Earlier) {
+/** The 422 for a key reused with another body, thrown; otherwise the first answer, read with its schema. */
+export function earlierAnswer<T>(earlier: Earlier, schema: z.ZodType<T>): T {
   if (earlier.kind === "mismatch") {
     throw problems.idempotencyKeyReused(
       "This Idempotency-Key was used with another request body in the last 24 hours; use a new key for a new request.",
     );
   }
-  const { id, status } = earlier.answer;
-  return c.json({ id, status: CreatedRun.shape.status.parse(status) }, 201, {
-    "Idempotent-Replayed": "true",
-  });
+  return schema.parse(earlier.answer);
+}
+
+/** Marks an answer as the replay of an earlier one (Stripe's header). */
+export const REPLAYED = { "Idempotent-Replayed": "true" } as const;
+
+/** The first answer of POST …/runs again. */
+export function replayRun(c: Context<AppEnv>, earlier: Earlier) {
+  return c.json(earlierAnswer(earlier, CreatedRun), 201, REPLAYED);
 }

@@ -21,7 +21,7 @@ import { publicOrigin } from "../origin";
 import { pipelineStub } from "../pipeline/address";
 import { problems } from "../problem";
 import { authorize } from "./access";
-import { IdempotencyKey, idempotencyClaim, replay } from "./idempotency";
+import { IdempotencyKey, idempotencyClaim, replayRun } from "./idempotency";
 import { errorResponses, json, jsonBody, newApi } from "./openapi";
 import { auditRecord, changed, pipelineObject, resolveParams, runQuotaProblem } from "./run-support";
 
@@ -52,7 +52,7 @@ export const runsApi = newApi()
       const { t, p } = c.req.valid("param");
       const scope = await authorize(c, t, "editor");
       const body = c.req.valid("json");
-      const claim = await idempotencyClaim(c.req.valid("header")["idempotency-key"], body);
+      const claim = await idempotencyClaim("runs", c.req.valid("header")["idempotency-key"], body);
       // One query for the pipeline and its latest spec, beside the quota's: this is every run's latency.
       const [pipeline, overQuota] = await Promise.all([
         findPipelineWithSpec(db(c.env.DB), scope.tenant.id, p),
@@ -65,7 +65,7 @@ export const runsApi = newApi()
       const stub = pipelineStub(c.env, scope.tenant.id, pipeline.id);
       // A key seen before answers as it did then, before any quota or params check could refuse it.
       const earlier = claim ? await stub.earlierAnswer(claim) : null;
-      if (earlier) return replay(c, earlier);
+      if (earlier) return replayRun(c, earlier);
       const spec = JSON.parse(pipeline.spec) as PipelineSpec;
       const params = resolveParams(spec, body.params ?? {});
       if (overQuota) throw overQuota;
@@ -84,7 +84,7 @@ export const runsApi = newApi()
         },
         claim,
       );
-      if (started.kind !== "created") return replay(c, started);
+      if (started.kind !== "created") return replayRun(c, started);
       const { id, status } = started.answer;
       return c.json({ id, status: CreatedRun.shape.status.parse(status) }, 201);
     },

@@ -1,7 +1,8 @@
 /**
  * `Idempotency-Key` of POST …/runs, the way Stripe's API treats it: the same key with the same body
  * within 24 hours answers what the first request answered, and creates nothing; the same key with
- * another body is refused. Keys are per pipeline (one object); this module owns `idempotency_keys`.
+ * another body is refused. Keys are per pipeline (one object) and per route (the API prefixes them);
+ * this module owns `idempotency_keys`. An answer is kept as JSON; the API parses it with its schema.
  */
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -9,10 +10,8 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** The caller's key and a fingerprint (hash) of the request body it came with. */
 export type IdempotencyClaim = { key: string; fingerprint: string };
 
-/** What the first request with the key answered. */
-export type RunAnswer = { id: string; status: string };
-
-export type Earlier = { kind: "replay"; answer: RunAnswer } | { kind: "mismatch" };
+/** What the first request with the key answered (JSON). */
+export type Earlier = { kind: "replay"; answer: unknown } | { kind: "mismatch" };
 
 export class IdempotencyKeys {
   constructor(private readonly sql: SqlStorage) {}
@@ -28,17 +27,17 @@ export class IdempotencyKeys {
       .toArray()[0];
     if (!row) return null;
     if (row.fingerprint !== claim.fingerprint) return { kind: "mismatch" };
-    return { kind: "replay", answer: JSON.parse(row.answer) as RunAnswer };
+    return { kind: "replay", answer: JSON.parse(row.answer) as unknown };
   }
 
   /** Keeps the answer for the window; expired keys go in the same write (an indexed range delete). */
-  remember(claim: IdempotencyClaim, answer: RunAnswer, now: number): void {
+  remember(claim: IdempotencyClaim, answer: unknown, now: number): void {
     this.sql.exec("DELETE FROM idempotency_keys WHERE at <= ?", now - IDEMPOTENCY_WINDOW_MS);
     this.sql.exec(
       "INSERT OR REPLACE INTO idempotency_keys (key, fingerprint, answer, at) VALUES (?, ?, ?, ?)",
       claim.key,
       claim.fingerprint,
-      JSON.stringify({ id: answer.id, status: answer.status }),
+      JSON.stringify(answer),
       now,
     );
   }

@@ -8,7 +8,7 @@ import type { DispatchReport } from "../dispatcher/batch";
 import type { RunEvent, RunStatus } from "../engine";
 import type { AuditRecord } from "./audit";
 import { Driver } from "./driver";
-import { type Earlier, type IdempotencyClaim, IdempotencyKeys, type RunAnswer } from "./idempotency";
+import { type Earlier, type IdempotencyClaim, IdempotencyKeys } from "./idempotency";
 import { emptyDataTables, migrate } from "./migrations";
 import { recordSkippedFires, scheduledRunAllowance } from "./quota";
 import {
@@ -22,7 +22,8 @@ import type { Changed, CreateRunInput, LogLine, RunDetail, RunSummary } from "./
 import { runDetail } from "./view";
 import { Watchers } from "./watchers";
 
-export type RunStart = Earlier | { kind: "created"; answer: RunAnswer };
+export type RunStart = Earlier | { kind: "created"; answer: { id: string; status: string } };
+export type BackfillStart = Earlier | { kind: "created"; answer: BackfillItem[] };
 
 /** How soon an object comes back to write behind what D1 refused (summaries, audit entries). */
 export const OUTBOX_RETRY_MS = 30_000;
@@ -64,7 +65,7 @@ export class PipelineDO extends DurableObject<Env> {
     if (earlier) return earlier;
     const created = this.driver.createRun(input);
     // No await since the run's transaction: the object commits both writes together.
-    if (claim) this.keys.remember(claim, created, now);
+    if (claim) this.keys.remember(claim, { id: created.id, status: created.status }, now);
     await this.continue();
     return { kind: "created", answer: created };
   }
@@ -201,15 +202,30 @@ export class PipelineDO extends DurableObject<Env> {
     return state.version === version && !state.paused ? "ok" : "stale";
   }
 
-  /** Creates the runs a backfill asks for; its audit entry (target + run count) commits with them. */
-  async backfill(input: BackfillInput, audit?: AuditRecord): Promise<BackfillItem[]> {
-    const items = this.clock.backfill(input);
-    if (input.dry_run) return items;
-    // No await since the runs were created: the entry commits with them.
+  /** The runs a backfill would create (nothing is created). */
+  planBackfill(input: BackfillInput): BackfillItem[] {
+    return this.clock.backfill({ ...input, dry_run: true });
+  }
+
+  /**
+   * Creates the runs a backfill asks for; its audit entry (target + run count) and its idempotency key
+   * commit with them. A key seen within 24 hours answers as it did then and creates nothing.
+   */
+  async backfill(
+    input: BackfillInput,
+    audit?: AuditRecord,
+    claim?: IdempotencyClaim,
+  ): Promise<BackfillStart> {
+    const now = Date.now();
+    const earlier = claim ? this.keys.find(claim, now) : null;
+    if (earlier) return earlier;
+    const items = this.clock.backfill({ ...input, dry_run: false });
+    // No await since the runs were created: the entry and the key commit with them.
     if (audit)
-      this.driver.summaries.audit({ ...audit, target: `${audit.target} (${items.length} runs)` }, Date.now());
+      this.driver.summaries.audit({ ...audit, target: `${audit.target} (${items.length} runs)` }, now);
+    if (claim) this.keys.remember(claim, items, now);
     await this.continue();
-    return items;
+    return { kind: "created", answer: items };
   }
 
   scheduleState(): { state: ScheduleState | null; runs: ReturnType<Clock["runs"]> } {

@@ -116,8 +116,9 @@ export class BoundedExpression {
     const charge = (n: number) => {
       steps += n;
       if (steps > LIMITS.steps) throw new LimitExceeded(`evaluation took more than ${LIMITS.steps} steps`);
-      if (budget && (budget.remaining -= n) < 0) {
-        throw new LimitExceeded("the expressions of this task ran out of steps");
+      if (budget) {
+        budget.remaining -= n;
+        if (budget.remaining < 0) throw new LimitExceeded("the expressions of this task ran out of steps");
       }
     };
     hooks.assign(ENTRY, () => {

@@ -51,7 +51,7 @@ export function jsonSchemaObject(what: string) {
   return z
     .record(z.string(), z.unknown(), { error: `${what} must be a JSON Schema object, e.g. { type: string }` })
     .superRefine((schema, ctx) => {
-      const problems = jsonSchemaProblems(schema);
+      const problems = jsonSchemaProblems(schema, { safeRegex: true });
       for (const problem of problems)
         ctx.addIssue({ code: "custom", message: problem.message, path: problem.path });
       if (problems.length > 0 || !Object.hasOwn(schema, "default")) return;

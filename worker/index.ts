@@ -3,6 +3,7 @@ import { onCron } from "./cron/reconcile";
 
 export { Dispatcher } from "./dispatcher";
 export { PipelineDO } from "./pipeline/object";
+export { TenantDO } from "./tenant/object";
 
 export default {
   fetch: app.fetch,

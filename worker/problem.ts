@@ -18,6 +18,7 @@ export type ProblemCode =
   | "rate_limited"
   | "quota_exceeded"
   | "idempotency_key_reused"
+  | "unavailable"
   | "internal";
 
 export type FieldError = { path: string; message: string; line?: number; column?: number };
@@ -38,6 +39,7 @@ const TITLES: Record<ProblemCode, string> = {
   rate_limited: "Too many requests",
   quota_exceeded: "Quota exceeded",
   idempotency_key_reused: "Idempotency key reused",
+  unavailable: "Temporarily unavailable",
   internal: "Internal error",
 };
 
@@ -86,6 +88,8 @@ export const problems = {
   rateLimited: (detail: string, retryAfterSeconds: number) =>
     new ProblemError(429, "rate_limited", detail, undefined, { "Retry-After": String(retryAfterSeconds) }),
   idempotencyKeyReused: (detail: string) => new ProblemError(422, "idempotency_key_reused", detail),
+  unavailable: (detail: string, retryAfterSeconds: number) =>
+    new ProblemError(503, "unavailable", detail, undefined, { "Retry-After": String(retryAfterSeconds) }),
   quotaExceeded: (detail: string, retryAfterSeconds: number) =>
     new ProblemError(429, "quota_exceeded", detail, undefined, { "Retry-After": String(retryAfterSeconds) }),
 };

@@ -3,7 +3,7 @@
  * Worker and against plugin Workers that break the stream in every way a stream can break.
  */
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { TaskErrorKind } from "../../worker/engine";
 import { type BatchBinding, DEADLINE_GRACE_MS, invokeBatch } from "../../worker/runner/batch";
 import type { Invocation, SignedCall } from "../../worker/runner/invoke";
@@ -13,6 +13,10 @@ import { invocation } from "./invocations";
 
 const options = { signingKey: env.SIGNING_KEY };
 const core = batchBinding(env.PLUGIN_CORE);
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 function outcomes(binding: BatchBinding, calls: { operator: string; invocation: Invocation }[]) {
   return Promise.all(invokeBatch(binding, "plugin", calls, options).map(({ outcome }) => outcome));
@@ -131,30 +135,33 @@ describe("batch transport → plugins that break the stream", () => {
 
   it("settles each call when its line arrives, not when the batch ends", async () => {
     const encoder = new TextEncoder();
+    // The plugin answers call 1 at once and holds call 0's line back until the test lets it go.
+    let answerSlowCall = () => {};
+    const slowCallAnswered = new Promise<void>((resolve) => {
+      answerSlowCall = resolve;
+    });
     const slow: BatchBinding = {
       async invoke() {
         return new ReadableStream<Uint8Array>({
           async start(controller) {
             controller.enqueue(encoder.encode(ok(1, "fast")));
-            await new Promise((resolve) => setTimeout(resolve, 300));
+            await slowCallAnswered;
             controller.enqueue(encoder.encode(ok(0, "slow")));
             controller.close();
           },
         });
       },
     };
-    const started = Date.now();
-    const settledAt: number[] = [];
     const sent = invokeBatch(slow, "plugin", two(), options);
-    await Promise.all(
-      sent.map(({ outcome }, i) =>
-        outcome.then(() => {
-          settledAt[i] = Date.now() - started;
-        }),
-      ),
-    );
-    expect(settledAt[1]).toBeLessThan(200);
-    expect(settledAt[0]).toBeGreaterThanOrEqual(290);
+    const settled: number[] = [];
+    const all = Promise.all(sent.map(({ outcome }, i) => outcome.then(() => settled.push(i))));
+    expect(await sent[1]?.outcome).toMatchObject({ kind: "success", output: "fast" });
+    // Call 1 did not wait for call 0's line, which has not come yet.
+    expect(settled).toEqual([1]);
+    answerSlowCall();
+    await all;
+    expect(settled).toEqual([1, 0]);
+    expect(await sent[0]?.outcome).toMatchObject({ kind: "success", output: "slow" });
   });
 
   it("a stream that ends before answering a call fails that call", async () => {
@@ -191,25 +198,38 @@ describe("batch transport → plugins that break the stream", () => {
   });
 
   it("a stream that never ends times each call out after its own deadline and a grace", async () => {
-    const started = Date.now();
+    vi.useFakeTimers();
     let cancelled = false;
     const onCancel = () => {
       cancelled = true;
     };
-    const results = await outcomes(streaming([ok(0)], { end: false, onCancel }), [
-      { operator: "noop", invocation: invocation({}) },
-      {
-        operator: "noop",
-        invocation: invocation({}, { deadline: new Date(Date.now() + 300).toISOString() }),
-      },
-    ]);
-    expect(results[0]).toMatchObject({ kind: "success" });
-    expect(errorOf(results[1])).toEqual(error("timeout", "did not answer within"));
+    const [answered, hanging] = invokeBatch(
+      streaming([ok(0)], { end: false, onCancel }),
+      "plugin",
+      [
+        { operator: "noop", invocation: invocation({}) },
+        {
+          operator: "noop",
+          invocation: invocation({}, { deadline: new Date(Date.now() + 300).toISOString() }),
+        },
+      ],
+      options,
+    );
+    expect(await answered?.outcome).toMatchObject({ kind: "success" });
+    const settled: Array<Outcome | "pending"> = ["pending"];
+    void hanging?.outcome.then((outcome) => (settled[0] = outcome));
     // The plugin's own deadline answer gets a grace period first.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(290 + DEADLINE_GRACE_MS);
-    expect(Date.now() - started).toBeLessThan(4000);
+    await vi.advanceTimersByTimeAsync(300 + DEADLINE_GRACE_MS - 1);
+    expect(settled).toEqual(["pending"]);
+    expect(cancelled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(settled[0]).toMatchObject({
+      kind: "failure",
+      retryable: true,
+      error: error("timeout", "did not answer within"),
+    });
     // Nothing is left waiting on the stream once every call has its outcome.
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await vi.advanceTimersByTimeAsync(0);
     expect(cancelled).toBe(true);
   });
 

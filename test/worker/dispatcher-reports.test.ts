@@ -1,10 +1,11 @@
 /**
  * How a Dispatcher invocation reports its batch back to the object: a report is a call into the
  * PipelineDO, so outcomes that finish together go in one report, and a slow call does not hold the
- * fast ones back for longer than the report window.
+ * fast ones back for longer than the report window. Time is the test's (fake timers): the plugin's
+ * delays and the Dispatcher's window run on the same clock.
  */
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { DispatchReport, PreparedCall } from "../../worker/dispatcher/batch";
 import { performBatch } from "../../worker/dispatcher/index";
 import type { Invocation, SignedCall } from "../../worker/runner/invoke";
@@ -80,40 +81,63 @@ function fakeEnv() {
 }
 
 describe("Dispatcher reports", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("reports a batch whose calls finish together in one call to the object", async () => {
     const { fake, reports } = fakeEnv();
     // A long window: the report goes when the last call settles, not when the window ends.
-    await performBatch(
+    const done = performBatch(
       fake,
       OBJECT,
       Array.from({ length: 6 }, (_, i) => call(i, 5)),
       10_000,
     );
-    expect(reports).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(5);
+    await done;
+    expect(reports.map((r) => r.at)).toEqual([5]);
     expect(reports[0]?.tokens.sort()).toEqual(Array.from({ length: 6 }, (_, i) => `token-${i}`).sort());
   });
 
   it("does not hold fast outcomes back for a slow call of the same batch", async () => {
     const { fake, reports } = fakeEnv();
     const calls = [...Array.from({ length: 5 }, (_, i) => call(i, 5)), call(5, 400)];
-    await performBatch(fake, OBJECT, calls, 50);
-    expect(reports.map((r) => r.tokens.length)).toEqual([5, 1]);
+    const done = performBatch(fake, OBJECT, calls, 50);
+    // The fast ones settle at 5 ms and wait out the 50 ms window for company, then go without the slow one.
+    await vi.advanceTimersByTimeAsync(5 + 50 - 1);
+    expect(reports).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(reports.map((r) => [r.at, r.tokens.length])).toEqual([[55, 5]]);
+    // The slow one is reported as soon as it settles: it is the last, so no window.
+    await vi.advanceTimersByTimeAsync(400 - 55);
+    await done;
+    expect(reports.map((r) => [r.at, r.tokens.length])).toEqual([
+      [55, 5],
+      [400, 1],
+    ]);
     expect(reports[1]?.tokens).toEqual(["token-5"]);
-    // The fast ones were reported well before the slow call ended.
-    expect(reports[0]?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(reports[1]?.at ?? 0);
-    expect(reports[1]?.at ?? 0).toBeGreaterThanOrEqual(400);
   });
 
   it("sends a hand-off of 36 calls as six RPC batches of six: six connections, not 36", async () => {
     const { fake, reports, batches, connections } = fakeEnv();
-    await performBatch(
+    const done = performBatch(
       fake,
       OBJECT,
       Array.from({ length: 36 }, (_, i) => call(i, 5)),
       10_000,
     );
+    await vi.advanceTimersByTimeAsync(5);
+    await done;
     expect(batches).toEqual([6, 6, 6, 6, 6, 6]);
-    expect(reports.flatMap((r) => r.tokens)).toHaveLength(36);
+    // All settle together: one report, when the last one does.
+    expect(reports.map((r) => r.at)).toEqual([5]);
+    expect(reports.flatMap((r) => r.tokens).sort()).toEqual(
+      Array.from({ length: 36 }, (_, i) => `token-${i}`).sort(),
+    );
     expect(connections.peak).toBe(6);
     // What the Dispatcher reports agrees with what the plugin saw.
     expect(reports.every((r) => r.peak === connections.peak)).toBe(true);
@@ -128,6 +152,8 @@ describe("Dispatcher reports", () => {
         get: () => ({ reportResults: () => Promise.reject(new Error("object gone")) }),
       },
     } as unknown as Env;
-    await expect(performBatch(failing, OBJECT, [call(0, 1), call(1, 1)])).resolves.toBeUndefined();
+    const done = performBatch(failing, OBJECT, [call(0, 1), call(1, 1)]);
+    await vi.advanceTimersByTimeAsync(1);
+    await expect(done).resolves.toBeUndefined();
   });
 });

@@ -3,13 +3,23 @@
  * ≤ 36, which each send as ≤ 6 RPC batches of ≤ 6 calls.
  */
 import { runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { type DispatchReport, MAX_BATCH } from "../../worker/dispatcher/batch";
 import type { PipelineDO } from "../../worker/pipeline/object";
 import type { Pump } from "../../worker/pipeline/pump";
 import type { Outcome } from "../../worker/runner/outcome";
 import { observeConnections } from "./connection-observer";
 import { withPipeline } from "./runs-helpers";
+
+/**
+ * How long each instance sleeps ("2m"): the object's clock is moved this far ahead of the plugin's, which
+ * still accepts the calls it signs (their timestamps may be 5 minutes off).
+ */
+const NAP_MS = 2 * 60 * 1000;
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 const wide = (width: number) => ({
   name: `Fan-out ${width}`,
@@ -90,36 +100,33 @@ describe("wide fan-out", () => {
   });
 
   it("ignores a batch's results delivered a second time, or late with another outcome", async () => {
-    const { owner, base, stub, detail } = await withPipeline({
-      name: "Slow fan-out",
+    const { stub, start, detail, alarm } = await withPipeline({
+      name: "Sleepy fan-out",
       concurrency: { max_active_tasks: 20 },
-      tasks: [
-        {
-          id: "each",
-          uses: "core/sleep@^1",
-          for_each: "{{ [1..12] }}",
-          with: { duration: "200ms" },
-        },
-      ],
+      tasks: [{ id: "each", uses: "core/sleep@^1", for_each: "{{ [1..12] }}", with: { duration: "2m" } }],
     });
     // Every report the Dispatcher invocations send is recorded on its way in, to be replayed later.
     const reports = await recordReports(stub);
-    const started = await owner.json<{ id: string }>("POST", `${base}/runs`, { body: {} });
-    // core/sleep answers "waiting" and is poked again later: wait for the run to end.
-    let run = await detail(started.body.id);
-    for (let i = 0; i < 100 && run.status === "running"; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      run = await detail(started.body.id);
-    }
-    expect(run.status).toBe("success");
-    expect((await pumpOf(stub)).handOffs).toBeGreaterThanOrEqual(2);
+    // The twelve calls go in one hand-off; core/sleep answers "waiting", to be poked two minutes later.
+    const first = await start();
+    expect(first.status).toBe("running");
+    expect(first.tasks.map((t) => t.status)).toEqual(Array(12).fill("waiting"));
+    // Two minutes later by the object's clock, the alarm pokes all twelve again, in a second hand-off;
+    // the plugin's clock has not moved, so they keep waiting.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + NAP_MS + 1_000 });
+    await alarm();
+    const run = await detail(first.id);
+    expect(run.tasks.map((t) => t.status)).toEqual(Array(12).fill("waiting"));
+    expect((await pumpOf(stub)).handOffs).toBe(2);
     const tokens = (await reports()).flatMap((r) => r.results.map((result) => result.token));
-    expect(tokens.length).toBeGreaterThanOrEqual(12);
+    // One outcome per call, each under its own dispatch's token.
+    expect(new Set(tokens).size).toBe(24);
+    expect(tokens).toHaveLength(24);
     const again = (outcome: Outcome): DispatchReport => ({
       results: tokens.map((token) => ({ token, outcome })),
       peak_in_flight: 6,
     });
-    const success: Outcome = { kind: "success", output: { slept_ms: 200 }, logs: [] };
+    const success: Outcome = { kind: "success", output: { slept_ms: NAP_MS }, logs: [] };
     const failure: Outcome = {
       kind: "failure",
       error: { kind: "plugin_error", message: "late" },

@@ -1,9 +1,11 @@
 /** Pipelines and runs through the API, plus the pipeline's DO stub to drive its alarm and wait for it. */
+
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { TaskError } from "../../worker/engine";
 import { dataTables } from "../../worker/pipeline/migrations";
 import type { PipelineDO } from "../../worker/pipeline/object";
+import { tenantStub } from "../../worker/tenant/address";
 import { type Client, ownerWithTenant } from "./helpers";
 
 export type TaskRow = {
@@ -112,4 +114,45 @@ export function task(run: Detail, id: string, mapIndex = -1): TaskRow {
   const found = run.tasks.find((t) => t.id === id && t.map_index === mapIndex);
   if (!found) throw new Error(`no task ${id}[${mapIndex}] in ${JSON.stringify(run.tasks)}`);
   return found;
+}
+
+/** Puts task b back to "dispatched, unanswered" with a callback token, as a dead object leaves it. */
+export function rewindToDispatched(sql: SqlStorage, runId: string, token: string): void {
+  const saved = JSON.parse(
+    sql.exec<{ state: string }>("SELECT state FROM runs WHERE id = ?", runId).one().state,
+  );
+  const b = saved.tasks.b.instances[0];
+  saved.status = "running";
+  saved.ended_at = null;
+  saved.tasks.b.instances[0] = {
+    status: "scheduled",
+    deadline_at: Date.now() + 60_000,
+    map_index: -1,
+    attempt: b.attempt,
+    dispatch: b.dispatch,
+    started_at: b.started_at,
+    ended_at: null,
+  };
+  sql.exec("UPDATE runs SET status = 'running', state = ? WHERE id = ?", JSON.stringify(saved), runId);
+  sql.exec(
+    "INSERT INTO callbacks (token, run, key, attempt, dispatch) VALUES (?, ?, 'b', ?, ?)",
+    token,
+    runId,
+    b.attempt,
+    b.dispatch,
+  );
+}
+
+/**
+ * Runs of the tenant in its run ledger (worker/tenant), as the PipelineDOs' write-behind reports them:
+ * `created_at` in ms, `active` for queued or running.
+ */
+export async function seedLedger(slug: string, runs: { created_at: number; active: boolean }[]) {
+  const tenant = await env.DB.prepare("SELECT id FROM tenants WHERE slug = ?")
+    .bind(slug)
+    .first<{ id: string }>();
+  if (!tenant) throw new Error(`no tenant ${slug}`);
+  const marks = runs.map((run, i) => ({ id: `run_seed_${slug}_${i}`, pipeline: "pip_seeded", ...run }));
+  for (let i = 0; i < marks.length; i += 1000)
+    await tenantStub(env, tenant.id).sync(marks.slice(i, i + 1000));
 }

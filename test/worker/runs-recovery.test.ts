@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { Driver } from "../../worker/pipeline/driver";
 import { WATCHDOG_MS } from "../../worker/pipeline/object";
 import type { Outcome } from "../../worker/runner/outcome";
-import { task, withPipeline } from "./runs-helpers";
+import { rewindToDispatched, task, withPipeline } from "./runs-helpers";
 
 const pending = (gate: string) => ({
   status: "pending",
@@ -126,30 +126,3 @@ const chain = {
     { id: "b", uses: "core/noop@^1", needs: ["a"], with: { value: "again" } },
   ],
 };
-
-/** Puts task b back to "dispatched, unanswered" with a callback token, as a dead object leaves it. */
-function rewindToDispatched(sql: SqlStorage, runId: string, token: string): void {
-  const saved = JSON.parse(
-    sql.exec<{ state: string }>("SELECT state FROM runs WHERE id = ?", runId).one().state,
-  );
-  const b = saved.tasks.b.instances[0];
-  saved.status = "running";
-  saved.ended_at = null;
-  saved.tasks.b.instances[0] = {
-    status: "scheduled",
-    deadline_at: Date.now() + 60_000,
-    map_index: -1,
-    attempt: b.attempt,
-    dispatch: b.dispatch,
-    started_at: b.started_at,
-    ended_at: null,
-  };
-  sql.exec("UPDATE runs SET status = 'running', state = ? WHERE id = ?", JSON.stringify(saved), runId);
-  sql.exec(
-    "INSERT INTO callbacks (token, run, key, attempt, dispatch) VALUES (?, ?, 'b', ?, ?)",
-    token,
-    runId,
-    b.attempt,
-    b.dispatch,
-  );
-}

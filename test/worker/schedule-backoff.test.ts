@@ -71,7 +71,10 @@ describe("failed timers back off", () => {
     const { stub, clock, alarm } = await withSchedule(scheduled("0 * * * *", false));
     const versions = await takeVersions(stub);
     // A stored version the planner cannot compile: the fire throws inside creating the run.
-    const broken = JSON.stringify({ name: "Broken", tasks: [{ id: "a", uses: "core/noop@^1" }] });
+    const broken = JSON.stringify({
+      name: "Broken",
+      tasks: [{ id: "a", uses: "core/noop@^1", with: {}, needs: ["ghost"] }],
+    });
     await putVersions(
       stub,
       versions.map((v) => ({ ...v, spec: broken })),

@@ -4,6 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { seedLedger } from "./runs-helpers";
 import { at, HOUR, scheduled, withSchedule } from "./schedule-helpers";
 
 beforeEach(() => {
@@ -14,17 +15,12 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-/** `count` finished runs in the tenant's D1 summaries, created an hour before the fake now. */
-async function seedRuns(slug: string, count: number) {
-  const createdAt = new Date(Date.now() - HOUR).toISOString();
-  await env.DB.prepare(
-    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-     INSERT INTO runs (id, tenant_id, pipeline_id, pipeline_slug, status, trigger, version, created_at, seq)
-     SELECT 'run_seed_' || ? || '_' || i, t.id, 'pip_seeded', 'seeded', 'success', 'manual', 1, ?, i
-     FROM n, tenants t WHERE t.slug = ?`,
-  )
-    .bind(count, slug, createdAt, slug)
-    .run();
+/** `count` finished runs in the tenant's run ledger, created an hour before the fake now. */
+function seedRuns(slug: string, count: number) {
+  return seedLedger(
+    slug,
+    Array.from({ length: count }, () => ({ active: false, created_at: Date.now() - HOUR })),
+  );
 }
 
 describe("scheduled runs and the daily runs quota", () => {

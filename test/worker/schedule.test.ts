@@ -1,5 +1,6 @@
 /** The PipelineDO is the clock: one timer row for the next fire, a run per logical date, exactly once. */
 import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { PipelineDO } from "../../worker/pipeline/object";
 import { at, cronTick, scheduled, withSchedule } from "./schedule-helpers";
@@ -122,17 +123,28 @@ describe("schedule", () => {
     ]);
   });
 
-  it("bounds catchup to the newest 100 intervals and queues them behind max_active_runs", async () => {
-    const { owner, base, clock } = await withSchedule(
+  it("bounds catchup to the newest 100 intervals, creates what the concurrent-runs quota admits, and queues them behind max_active_runs", async () => {
+    const { owner, slug, base, clock } = await withSchedule(
       scheduled("* * * * *", true, { concurrency: { max_active_runs: 2 } }),
     );
     await owner.json("POST", `${base}/pause`);
     at("2030-01-07T11:30:30Z");
     await owner.json("POST", `${base}/unpause`);
     const { runs } = await clock();
-    expect(runs).toHaveLength(100);
+    // 100 intervals are owed (09:51 … 11:30); the tenant may hold 50 runs queued or running at once.
+    const quota = Number(env.QUOTA_CONCURRENT_RUNS);
+    expect(runs).toHaveLength(quota);
     expect(runs[0]?.logical_date).toBe("2030-01-07T09:51:00.000Z");
-    expect(runs.at(-1)?.logical_date).toBe("2030-01-07T11:30:00.000Z");
+    expect(runs.at(-1)?.logical_date).toBe(
+      new Date(Date.parse("2030-01-07T09:51:00Z") + (quota - 1) * 60_000).toISOString(),
+    );
+    const audit = await owner.json<{ items: { action: string; target: string }[] }>(
+      "GET",
+      `/api/tenants/${slug}/audit?limit=100`,
+    );
+    const skipped = audit.body.items.filter((e) => e.action === "run.skipped");
+    expect(skipped).toHaveLength(100 - quota);
+    expect(skipped[0]?.target).toContain(`over the ${quota} queued or running runs quota`);
     // All ended: the queue drained two at a time instead of holding 100 runs at once.
     expect(runs.every((r) => r.status === "failed")).toBe(true);
   });

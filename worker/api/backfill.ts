@@ -7,17 +7,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
+import { quotasOf } from "../config";
 import { BackfillBody, BackfillResult, BackfillRun } from "../contracts/api";
 import { db } from "../db/client";
 import { findVersion } from "../db/pipelines";
-import type { PipelineSpec } from "../engine";
+import { storedSpec } from "../engine";
 import { firesBetween } from "../engine/intervals";
 import type { Earlier } from "../pipeline/idempotency";
 import { problems } from "../problem";
 import { authorize } from "./access";
 import { earlierAnswer, IdempotencyKey, idempotencyClaim, REPLAYED } from "./idempotency";
 import { errorResponses, json, jsonBody, newApi } from "./openapi";
-import { auditRecord, backfillQuotaProblem, pipelineObject } from "./run-support";
+import { auditRecord, notAdmitted, pipelineObject } from "./run-support";
 import { syncSchedule } from "./schedule-sync";
 
 /** The first answer of a backfill again (201, or 200 when it created nothing). */
@@ -58,7 +59,7 @@ export const backfillApi = newApi().openapi(
     }
     const version = await findVersion(db(c.env.DB), pipeline.id, pipeline.latest_version);
     if (!version) throw problems.notFound("pipeline version");
-    const spec = JSON.parse(version.spec) as PipelineSpec;
+    const spec = storedSpec(version.spec);
     if (!spec.schedule) {
       throw problems.validation(
         [{ path: "schedule", message: "the pipeline has no schedule" }],
@@ -74,9 +75,9 @@ export const backfillApi = newApi().openapi(
     }
     const dryRun = body.dry_run ?? false;
     const request = { version: version.version, schedule: spec.schedule, dates, reprocess: body.reprocess };
-    // The object decides which dates get a run (reprocess); the quota is checked against that count
-    // before anything is created.
-    // A key seen before answers as it did then, before any quota could refuse it.
+    // The object decides which dates get a run (reprocess) and asks the tenant's ledger for that many
+    // places before it creates any. A key seen before answers as it did then, before any quota could
+    // refuse it.
     const claim = dryRun
       ? undefined
       : await idempotencyClaim("backfill", c.req.valid("header")["idempotency-key"], body);
@@ -84,13 +85,13 @@ export const backfillApi = newApi().openapi(
     if (earlier) return replayBackfill(c, earlier);
     const planned = await stub.planBackfill({ ...request, dry_run: true });
     if (dryRun) return c.json({ runs: planned, dry_run: true }, 200);
-    const overQuota = planned.length > 0 ? await backfillQuotaProblem(c, scope, planned.length) : null;
-    if (overQuota) throw overQuota;
     // The object runs the latest version; a save whose sync failed is caught up here first.
     const target = { id: pipeline.id, slug: p, paused: pipeline.paused === 1 };
     await syncSchedule(c, scope, target, { version: version.version, spec }, true);
     const record = auditRecord(scope, "pipeline.backfill", `${p} ${body.from}..${body.to}`);
-    const started = await stub.backfill({ ...request, dry_run: false }, record, claim);
+    const started = await stub.backfill({ ...request, dry_run: false }, quotasOf(c.env), record, claim);
+    if (started.kind === "refused" || started.kind === "unavailable")
+      throw notAdmitted(scope, started, planned.length);
     if (started.kind !== "created") return replayBackfill(c, started);
     const runs = started.answer;
     return c.json({ runs, dry_run: false }, runs.length > 0 ? 201 : 200);

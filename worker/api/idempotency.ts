@@ -39,6 +39,12 @@ export function earlierAnswer<T>(earlier: Earlier, schema: z.ZodType<T>): T {
       "This Idempotency-Key was used with another request body in the last 24 hours; use a new key for a new request.",
     );
   }
+  if (earlier.kind === "in_progress") {
+    // Stripe answers a concurrent request with the same key the same way.
+    throw problems.conflict(
+      "A request with this Idempotency-Key is still being answered; send it again in a moment to get its answer.",
+    );
+  }
   return schema.parse(earlier.answer);
 }
 

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ListQuery, PipelineVersionDetail, PipelineVersionList } from "../contracts/api";
 import { db } from "../db/client";
 import { findVersion, listVersions } from "../db/pipelines";
+import { storedSpec } from "../engine";
 import { problems } from "../problem";
 import { authorize } from "./access";
 import { integerCursor } from "./cursor";
@@ -53,7 +54,7 @@ export const pipelineVersionsApi = newApi()
           version: version.version,
           created_at: version.created_at,
           created_by: version.created_by,
-          spec: JSON.parse(version.spec) as Record<string, unknown>,
+          spec: storedSpec(version.spec),
           source: version.source,
           format: version.format,
         },

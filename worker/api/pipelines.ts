@@ -19,8 +19,8 @@ import { auditEntry } from "../db/audit";
 import { batch, db } from "../db/client";
 import { isDuplicateKey } from "../db/constraints";
 import { countPipelines, findPipeline, findVersion, listPipelines, listTriggers } from "../db/pipelines";
-import { lastRuns, retireRunStarts } from "../db/runs";
-import { canonicalJson, nextRuns, type PipelineSpec } from "../engine";
+import { lastRuns } from "../db/runs";
+import { canonicalJson, nextRuns, type PipelineSpec, storedSchedule, storedSpec } from "../engine";
 import { publicOrigin } from "../origin";
 import { problems } from "../problem";
 import { authorize, type TenantScope } from "./access";
@@ -240,9 +240,7 @@ export const pipelinesApi = newApi()
         name: r.name,
         version: r.latest_version,
         paused: r.paused === 1,
-        schedule: r.schedule
-          ? (JSON.parse(r.schedule) as { cron: string; timezone: string; catchup: boolean })
-          : null,
+        schedule: r.schedule ? storedSchedule(r.schedule) : null,
         last_run: last.get(r.id) ?? null,
         updated_at: r.updated_at,
       }));
@@ -268,7 +266,7 @@ export const pipelinesApi = newApi()
       const d = db(c.env.DB);
       const version = await findVersion(d, pipeline.id, pipeline.latest_version);
       if (!version) throw problems.notFound("pipeline version");
-      const spec = JSON.parse(version.spec) as PipelineSpec;
+      const spec = storedSpec(version.spec);
       const vault = atLeast(scope.role, "editor") ? await openVault(c, scope) : null;
       const triggers = await triggerViews(
         publicOrigin(c),
@@ -321,7 +319,6 @@ export const pipelinesApi = newApi()
       );
       const d = db(c.env.DB);
       await batch(c.env.DB, [
-        ...retireRunStarts(d, scope.tenant.id, pipeline.id, Date.now()),
         d.deleteFrom("pipelines").where("id", "=", pipeline.id),
         d.deleteFrom("runs").where("pipeline_id", "=", pipeline.id),
         auditEntry(

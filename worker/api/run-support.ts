@@ -3,12 +3,10 @@ import { Validator } from "@cfworker/json-schema";
 import type { Context } from "hono";
 import { LIMITS } from "../../plugins/sdk/src/expression";
 import type { AppEnv } from "../app-env";
-import { quotasOf } from "../config";
-import { db } from "../db/client";
-import { RUN_WINDOW_MS, runUsage } from "../db/runs";
 import type { PipelineSpec } from "../engine";
 import { pipelineStub } from "../pipeline/address";
 import type { AuditRecord } from "../pipeline/audit";
+import type { NotAdmitted } from "../pipeline/object";
 import type { Changed } from "../pipeline/types";
 import { type FieldError, ProblemError, problems } from "../problem";
 import type { TenantScope } from "./access";
@@ -73,58 +71,23 @@ export function auditRecord(scope: TenantScope, action: string, target: string):
   return { actor: scope.actor, action, target, ip: scope.ip };
 }
 
-/** A full tenant's concurrent runs free up as runs finish: ask again soon. */
-const ACTIVE_RETRY_SECONDS = 30;
-
 /**
- * The tenant's run quotas (DESIGN.md §6): runs per rolling 24 hours, and runs queued or running at
- * once. Counted from the D1 summaries the PipelineDOs write behind, so a burst can overshoot by the
- * runs of the last moment. Returns the 429 to answer (with when to try again), or null; it does not
- * throw, so callers can run it beside their own lookups and decide which answer comes first.
+ * The 429 (or 503) for runs the tenant's ledger did not admit (DESIGN.md §6), with when to try again;
+ * `runs` is how many the request asked for.
  */
-export async function runQuotaProblem(c: Context<AppEnv>, scope: TenantScope): Promise<ProblemError | null> {
-  const quotas = quotasOf(c.env);
-  const now = Date.now();
-  const usage = await runUsage(db(c.env.DB), scope.tenant.id, now);
+export function notAdmitted(scope: TenantScope, answer: NotAdmitted, runs: number): ProblemError {
+  if (answer.kind === "unavailable") {
+    return problems.unavailable(
+      "The tenant's run quotas cannot be checked right now; nothing was started. Try again in a moment.",
+      5,
+    );
+  }
+  const { refused } = answer;
   const plan = scope.tenant.plan;
-  if (usage.recent >= quotas.runs_per_day) {
-    return problems.quotaExceeded(
-      `The ${plan} plan allows ${quotas.runs_per_day} runs in 24 hours; the next one can start when the oldest of them is a day old.`,
-      dailyRetryAfter(usage.oldest, now),
-    );
-  }
-  if (usage.active >= quotas.concurrent_runs) {
-    return problems.quotaExceeded(
-      `The ${plan} plan allows ${quotas.concurrent_runs} queued or running runs at once; wait for some to finish.`,
-      ACTIVE_RETRY_SECONDS,
-    );
-  }
-  return null;
-}
-
-/**
- * A backfill creates its runs at once, so all of them must fit in what is left of the daily quota.
- * They queue behind the pipeline's max_active_runs instead of starting together, so the quota of runs
- * queued or running at once does not refuse them (they do count towards it while they wait).
- */
-export async function backfillQuotaProblem(
-  c: Context<AppEnv>,
-  scope: TenantScope,
-  runs: number,
-): Promise<ProblemError | null> {
-  const quotas = quotasOf(c.env);
-  const now = Date.now();
-  const usage = await runUsage(db(c.env.DB), scope.tenant.id, now);
-  const left = Math.max(0, quotas.runs_per_day - usage.recent);
-  if (runs <= left) return null;
-  return problems.quotaExceeded(
-    `The backfill would create ${runs} runs, and ${left} of the ${scope.tenant.plan} plan's ${quotas.runs_per_day} runs in 24 hours are left; backfill a shorter range or try again later.`,
-    dailyRetryAfter(usage.oldest, now),
-  );
-}
-
-/** Seconds until the oldest run of the rolling day leaves it (at least 1). */
-function dailyRetryAfter(oldest: string | null, now: number): number {
-  const frees = (oldest ? Date.parse(oldest) : now) + RUN_WINDOW_MS;
-  return Math.max(1, Math.ceil((frees - now) / 1000));
+  const asked = runs === 1 ? "" : `The request would create ${runs} runs, and ${refused.left} are left. `;
+  const detail =
+    refused.quota === "runs_per_day"
+      ? `${asked}The ${plan} plan allows ${refused.limit} runs in 24 hours; the next one can start when the oldest of them is a day old.`
+      : `${asked}The ${plan} plan allows ${refused.limit} queued or running runs at once; wait for some to finish.`;
+  return problems.quotaExceeded(detail, refused.retry_after_s);
 }

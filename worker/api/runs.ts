@@ -3,6 +3,7 @@
  * first, then talks to the pipeline's PipelineDO over RPC (never its internals).
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import { quotasOf } from "../config";
 import {
   CreatedRun,
   CreateRunBody,
@@ -16,14 +17,14 @@ import {
 } from "../contracts/api";
 import { db } from "../db/client";
 import { findPipelineWithSpec } from "../db/pipelines";
-import type { PipelineSpec } from "../engine";
+import { storedSpec } from "../engine";
 import { publicOrigin } from "../origin";
 import { pipelineStub } from "../pipeline/address";
 import { problems } from "../problem";
 import { authorize } from "./access";
 import { IdempotencyKey, idempotencyClaim, replayRun } from "./idempotency";
 import { errorResponses, json, jsonBody, newApi } from "./openapi";
-import { auditRecord, changed, pipelineObject, resolveParams, runQuotaProblem } from "./run-support";
+import { auditRecord, changed, notAdmitted, pipelineObject, resolveParams } from "./run-support";
 
 const PipelineParams = z.object({ t: z.string(), p: z.string() });
 const RunParams = PipelineParams.extend({ r: z.string().max(100) });
@@ -53,11 +54,8 @@ export const runsApi = newApi()
       const scope = await authorize(c, t, "editor");
       const body = c.req.valid("json");
       const claim = await idempotencyClaim("runs", c.req.valid("header")["idempotency-key"], body);
-      // One query for the pipeline and its latest spec, beside the quota's: this is every run's latency.
-      const [pipeline, overQuota] = await Promise.all([
-        findPipelineWithSpec(db(c.env.DB), scope.tenant.id, p),
-        runQuotaProblem(c, scope),
-      ]);
+      // One query for the pipeline and its latest spec: this is every run's latency.
+      const pipeline = await findPipelineWithSpec(db(c.env.DB), scope.tenant.id, p);
       if (!pipeline) throw problems.notFound("pipeline");
       // A paused pipeline starts no runs, by hand either (409; webhooks answer 410 Gone).
       if (pipeline.paused === 1)
@@ -66,9 +64,8 @@ export const runsApi = newApi()
       // A key seen before answers as it did then, before any quota or params check could refuse it.
       const earlier = claim ? await stub.earlierAnswer(claim) : null;
       if (earlier) return replayRun(c, earlier);
-      const spec = JSON.parse(pipeline.spec) as PipelineSpec;
+      const spec = storedSpec(pipeline.spec);
       const params = resolveParams(spec, body.params ?? {});
-      if (overQuota) throw overQuota;
       const started = await stub.createRun(
         {
           tenant_id: scope.tenant.id,
@@ -82,8 +79,10 @@ export const runsApi = newApi()
           trigger: { kind: "manual" },
           audit: auditRecord(scope, "run.create", p),
         },
+        quotasOf(c.env),
         claim,
       );
+      if (started.kind === "refused" || started.kind === "unavailable") throw notAdmitted(scope, started, 1);
       if (started.kind !== "created") return replayRun(c, started);
       const { id, status } = started.answer;
       return c.json({ id, status: CreatedRun.shape.status.parse(status) }, 201);

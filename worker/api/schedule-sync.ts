@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { db } from "../db/client";
 import { findVersion, type PipelineRow } from "../db/pipelines";
-import type { PipelineSpec } from "../engine";
+import { type PipelineSpec, storedSpec } from "../engine";
 import { publicOrigin } from "../origin";
 import { pipelineStub } from "../pipeline/address";
 import type { TenantScope } from "./access";
@@ -48,6 +48,6 @@ export async function syncStoredSchedule(
   if (pipeline.schedule === null) return;
   const target = { id: pipeline.id, slug: pipeline.slug, paused };
   const row = await findVersion(db(c.env.DB), pipeline.id, pipeline.latest_version);
-  const spec = row ? (JSON.parse(row.spec) as PipelineSpec) : null;
+  const spec = row ? storedSpec(row.spec) : null;
   await syncSchedule(c, scope, target, spec ? { version: pipeline.latest_version, spec } : null, true);
 }

@@ -7,8 +7,8 @@ import { auditEntry } from "../db/audit";
 import { batch, db } from "../db/client";
 import { isDuplicateKey } from "../db/constraints";
 import { countPipelines } from "../db/pipelines";
-import { runUsage } from "../db/runs";
 import { problems } from "../problem";
+import { tenantStub } from "../tenant/address";
 import { authorize, clientIp, requireUser } from "./access";
 import { errorResponses, json, jsonBody, newApi } from "./openapi";
 import { retirePipelines } from "./retire";
@@ -79,7 +79,7 @@ export const tenantsApi = newApi()
           .select((eb) => eb.fn.countAll<number>().as("n"))
           .where("tenant_id", "=", scope.tenant.id)
           .executeTakeFirstOrThrow(),
-        runUsage(d, scope.tenant.id, Date.now()),
+        tenantStub(c.env, scope.tenant.id).usage(),
       ]);
       const { slug, name, plan } = scope.tenant;
       return c.json(
@@ -123,12 +123,10 @@ export const tenantsApi = newApi()
         pipelines.map((p) => p.id),
         "the tenant was deleted",
       );
-      // Every tenant table cascades from tenants(id); the quota's retired run starts do not.
-      await batch(c.env.DB, [
-        d.deleteFrom("retired_run_starts").where("tenant_id", "=", scope.tenant.id),
-        d.deleteFrom("tenants").where("id", "=", scope.tenant.id),
-      ]);
+      // Every tenant table cascades from tenants(id).
+      await d.deleteFrom("tenants").where("id", "=", scope.tenant.id).execute();
       await retired.purge();
+      await tenantStub(c.env, scope.tenant.id).forget();
       return c.body(null, 204);
     },
   );

@@ -12,7 +12,7 @@
  */
 import { batch, db } from "../db/client";
 import { findVersion, overdueSchedules, reconcileLater } from "../db/pipelines";
-import type { CronSchedule, PipelineSpec } from "../engine";
+import { storedSchedule, storedSpec } from "../engine";
 import { nextFire } from "../engine/intervals";
 import { pipelineStub } from "../pipeline/address";
 
@@ -71,7 +71,7 @@ export async function reconcileSchedules(env: Env, now: number): Promise<Reconci
 
 /** Just after the schedule's next fire: by then the object's alarm should have fired it. */
 function nextLook(schedule: string | null, now: number): number {
-  const fire = schedule === null ? null : nextFire(JSON.parse(schedule) as CronSchedule, now);
+  const fire = schedule === null ? null : nextFire(storedSchedule(schedule), now);
   return fire === null ? NEVER : fire + RECONCILE_GRACE_MS;
 }
 
@@ -81,7 +81,7 @@ async function poke(env: Env, row: ScheduledPipeline): Promise<boolean> {
   if ((await stub.reconcile(row.latest_version)) === "ok") return false;
   const version = await findVersion(db(env.DB), row.id, row.latest_version);
   if (!version) return false;
-  const spec = JSON.parse(version.spec) as PipelineSpec;
+  const spec = storedSpec(version.spec);
   await stub.syncSchedule({
     tenant_id: row.tenant_id,
     tenant_slug: row.tenant_slug,

@@ -1,5 +1,4 @@
 /** Run summaries written behind by the PipelineDOs (see worker/pipeline/summaries.ts). */
-import { sql } from "kysely";
 import type { Db } from "./client";
 
 export async function listTenantRuns(
@@ -57,53 +56,4 @@ export async function lastRuns(db: Db, pipelineIds: readonly string[]) {
     )
     .execute();
   return new Map(rows.map((r) => [r.pipeline_id, { id: r.id, status: r.status, created_at: r.created_at }]));
-}
-
-/**
- * Before a pipeline's run summaries are deleted: their creation times are kept while they count
- * towards the daily quota, and older retired ones are dropped.
- */
-export function retireRunStarts(db: Db, tenantId: string, pipelineId: string, now: number) {
-  const since = new Date(now - RUN_WINDOW_MS).toISOString();
-  return [
-    db.deleteFrom("retired_run_starts").where("tenant_id", "=", tenantId).where("created_at", "<", since),
-    db
-      .insertInto("retired_run_starts")
-      .columns(["tenant_id", "created_at"])
-      .expression((eb) =>
-        eb
-          .selectFrom("runs")
-          .select([eb.val(tenantId).as("tenant_id"), "created_at"])
-          .where("pipeline_id", "=", pipelineId)
-          .where("created_at", ">=", since),
-      ),
-  ];
-}
-
-/** The runs-per-day quota's window: a rolling 24 hours. */
-export const RUN_WINDOW_MS = 24 * 60 * 60 * 1000;
-
-/**
- * What the run quotas count, from the write-behind summaries (so runs started in the last moment may
- * not be counted yet): runs created in the window before `now`, the oldest of them, and runs queued or
- * running.
- */
-export async function runUsage(db: Db, tenantId: string, now: number) {
-  const since = new Date(now - RUN_WINDOW_MS).toISOString();
-  // One round trip (every run start waits for it); each subquery uses its own index. Runs of deleted
-  // pipelines count too (retired_run_starts).
-  const { rows } = await sql<{ recent: number; oldest: string | null; active: number }>`
-    SELECT
-      (SELECT COUNT(*) FROM runs WHERE tenant_id = ${tenantId} AND created_at >= ${since})
-        + (SELECT COUNT(*) FROM retired_run_starts WHERE tenant_id = ${tenantId} AND created_at >= ${since})
-        AS recent,
-      (SELECT MIN(m) FROM (
-        SELECT MIN(created_at) AS m FROM runs WHERE tenant_id = ${tenantId} AND created_at >= ${since}
-        UNION ALL
-        SELECT MIN(created_at) FROM retired_run_starts WHERE tenant_id = ${tenantId} AND created_at >= ${since}
-      )) AS oldest,
-      (SELECT COUNT(*) FROM runs WHERE tenant_id = ${tenantId} AND status IN ('queued', 'running')) AS active
-  `.execute(db);
-  const row = rows[0];
-  return { recent: row?.recent ?? 0, oldest: row?.oldest ?? null, active: row?.active ?? 0 };
 }

@@ -122,12 +122,6 @@ export interface RunsTable {
   logical_date: string | null;
 }
 
-/** When the runs of deleted pipelines were created, while they still count towards the daily quota. */
-export interface RetiredRunStartsTable {
-  tenant_id: string;
-  created_at: string;
-}
-
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -142,5 +136,4 @@ export interface Database {
   pipeline_versions: PipelineVersionsTable;
   triggers: TriggersTable;
   runs: RunsTable;
-  retired_run_starts: RetiredRunStartsTable;
 }

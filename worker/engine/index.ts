@@ -12,6 +12,7 @@ export { pipelineJsonSchema } from "./spec/editor-schema";
 export { RETRY_BACKOFFS, TRIGGER_RULES, type TriggerRule } from "./spec/fields";
 export type { Issue, PathSegment, SpecError } from "./spec/issue";
 export { type PipelineSpec, PipelineSpecSchema } from "./spec/pipeline";
+export { storedSchedule, storedSpec } from "./spec/stored";
 export { MAX_FOR_EACH_ITEMS, parseUses, type Task } from "./spec/task";
 export { secretReferenceName, type Trigger, WEBHOOK_SCHEMES, type WebhookTrigger } from "./spec/trigger";
 export {
@@ -21,5 +22,6 @@ export {
   sourceErrors,
   validatePipelineSpec,
 } from "./spec/validate";
+export { parseStored, StoredValueError } from "./stored-json";
 export { TASK_ERROR_KINDS, type TaskError, type TaskErrorKind, taskError } from "./task-error";
 export { parseTemplate, type Template, type TemplatePart, templateExpressions } from "./template";

@@ -4,6 +4,7 @@
  */
 import { createRun, type RunEvent, type RunState } from "../engine";
 import { type Outcome, PluginResult, toOutcome } from "../runner/outcome";
+import { tenantStub } from "../tenant/address";
 import type { AuditRecord } from "./audit";
 import { answer, dispatch } from "./dispatch";
 import { evaluateGate } from "./evaluate";
@@ -12,7 +13,6 @@ import { Live } from "./live";
 import { Plans } from "./plans";
 import { Pump } from "./pump";
 import { type CallbackRow, Records } from "./records";
-import { SCHEDULE_TIMER_RUN } from "./schedule";
 import { loadSecrets, secretNames } from "./scope";
 import { Slots } from "./slots";
 import { Store, type StoredRun } from "./store";
@@ -20,6 +20,9 @@ import { Summaries } from "./summaries";
 import { Timers } from "./timers";
 import { type Applied, type Attachments, type Delivery, type Job, Transitions } from "./transition";
 import type { Changed, CreateRunInput } from "./types";
+
+/** How soon a run whose recovery threw is tried again. */
+export const RECOVER_RETRY_MS = 5_000;
 
 export class Driver {
   readonly store: Store;
@@ -33,7 +36,9 @@ export class Driver {
   private readonly slots: Slots;
   private sharing = false;
   private readonly inbox = new Inbox((run, items) => this.applyAnswers(run, items));
-  private recovered = false;
+  /** Runs whose recovery is still owed (null until the first recover()); see recover(). */
+  private unrecovered: Set<string> | null = null;
+  private recoverAfter = 0;
 
   constructor(
     ctx: DurableObjectState,
@@ -45,7 +50,12 @@ export class Driver {
     this.timers = new Timers(sql, ctx.storage);
     this.plans = new Plans(this.store);
     this.live = new Live(ctx);
-    this.summaries = new Summaries(sql, env.DB, () => this.store.identity());
+    this.summaries = new Summaries(
+      sql,
+      env.DB,
+      () => this.store.identity(),
+      (tenantId, marks) => tenantStub(env, tenantId).sync(marks),
+    );
     this.slots = new Slots(this.store, this.plans);
     this.transitions = new Transitions(
       this.store,
@@ -60,11 +70,11 @@ export class Driver {
     this.pump = new Pump((job) => this.handle(job));
   }
 
-  createRun(input: CreateRunInput): { id: string; status: string } {
+  /** `id` is the one the tenant's ledger admitted (admission.ts). */
+  createRun(input: CreateRunInput, id: string): { id: string; status: string } {
     this.recover();
     const { spec, version, params, trigger, logical_date, audit, ...identity } = input;
     const now = Date.now();
-    const id = `run_${crypto.randomUUID().replaceAll("-", "")}`;
     const state = createRun(this.plans.remember(version, spec), {
       id,
       now,
@@ -117,7 +127,6 @@ export class Driver {
   deliverDueTimers(now: number): void {
     this.recover();
     for (const timer of this.timers.due(now)) {
-      if (timer.run === SCHEDULE_TIMER_RUN) continue; // the clock's row: schedule.ts fires it
       try {
         this.step(timer.run, { type: "timer", timer: timer.ref }, { timer });
       } catch (error) {
@@ -178,15 +187,29 @@ export class Driver {
    * answered are sent again as the same invocations (the planner's "redeliver"). Whichever answer
    * arrives first counts.
    */
-  recover(): void {
-    if (this.recovered) return;
-    this.recovered = true;
-    for (const id of this.store.running()) {
-      const stored = this.store.run(id);
-      if (!stored) continue;
-      this.pump.push(lostEvaluations(stored));
-      this.step(id, { type: "redeliver" });
+  recover(now = Date.now()): void {
+    this.unrecovered ??= new Set(this.store.running());
+    if (this.unrecovered.size === 0 || now < this.recoverAfter) return;
+    // A run that throws (storage trouble) must not keep the others from recovering; it is tried
+    // again RECOVER_RETRY_MS later, by the next entry or the watchdog alarm that `busy` keeps coming.
+    for (const id of [...this.unrecovered]) {
+      try {
+        const stored = this.store.run(id);
+        if (stored?.state.status === "running") {
+          this.step(id, { type: "redeliver" });
+          this.pump.push(lostEvaluations(stored));
+        }
+        this.unrecovered.delete(id);
+      } catch (error) {
+        if (this.recoverAfter === 0) console.error("run not recovered; tried again later", id, error);
+      }
     }
+    this.recoverAfter = this.unrecovered.size > 0 ? now + RECOVER_RETRY_MS : 0;
+  }
+
+  /** Work in flight, answers waiting to be recorded, or runs waiting to be recovered. */
+  get busy(): boolean {
+    return this.pump.busy || this.inbox.retrying > 0 || (this.unrecovered?.size ?? 0) > 0;
   }
 
   /** Lets queued runs start while max_active_runs allows (the oldest first). */

@@ -10,8 +10,8 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** The caller's key and a fingerprint (hash) of the request body it came with. */
 export type IdempotencyClaim = { key: string; fingerprint: string };
 
-/** What the first request with the key answered (JSON). */
-export type Earlier = { kind: "replay"; answer: unknown } | { kind: "mismatch" };
+/** What the first request with the key answered (JSON), or that it is still being answered. */
+export type Earlier = { kind: "replay"; answer: unknown } | { kind: "mismatch" } | { kind: "in_progress" };
 
 export class IdempotencyKeys {
   constructor(private readonly sql: SqlStorage) {}

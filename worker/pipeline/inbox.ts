@@ -3,19 +3,38 @@
  * calls of a fan-out finishing together) into one transition, so a run of 1,000 mapped instances is
  * not re-planned and rewritten once per instance. A delivery waits two microtasks at most: enough for
  * the answers resolved by one report to arrive, not enough to slow a chain down.
+ *
+ * An answer is never dropped. When its transition throws (storage trouble, an output that cannot be
+ * stored), the answers are tried one by one; one that still fails becomes a retryable
+ * `platform_error` of its task (without the output or logs it carried), so the planner retries or
+ * fails the task; when even that cannot be written, the answer comes back later, with a growing delay,
+ * while the object lives (after a restart, Driver.recover asks again for every unanswered call).
+ * Each answer's trouble is logged once.
  */
+import { type RunEvent, taskError } from "../engine";
+import { messageOf } from "./dispatch";
 import type { Delivery } from "./transition";
 
 type Pending = { items: Delivery[]; done: Array<() => void> };
 
+/** Delays between tries of an answer nothing could record; the last one repeats. */
+export const INBOX_RETRY_MS = [1_000, 2_000, 5_000, 15_000, 60_000] as const;
+
 export class Inbox {
   private pending = new Map<string, Pending>();
   private scheduled = false;
+  private waiting = 0;
 
-  /** `apply` gets every delivery of a run since the last flush, in arrival order. */
-  constructor(private readonly apply: (run: string, items: readonly Delivery[]) => void) {}
+  /**
+   * `apply` gets every delivery of a run since the last flush, in arrival order, and throws when it
+   * could not apply them (nothing of them is written then: a transition is one transaction).
+   */
+  constructor(
+    private readonly apply: (run: string, items: readonly Delivery[]) => void,
+    private readonly retryMs: readonly number[] = INBOX_RETRY_MS,
+  ) {}
 
-  /** Resolves once the delivery is applied (or failed to apply, which `apply` reports itself). */
+  /** Resolves once the delivery is applied, turned into its task's failure, or set to come back. */
   deliver(run: string, delivery: Delivery): Promise<void> {
     return new Promise((resolve) => {
       const entry = this.pending.get(run) ?? { items: [], done: [] };
@@ -28,6 +47,11 @@ export class Inbox {
     });
   }
 
+  /** Answers waiting to be tried again: the object must come back while there are any. */
+  get retrying(): number {
+    return this.waiting;
+  }
+
   private flush(): void {
     this.scheduled = false;
     const batches = this.pending;
@@ -36,10 +60,109 @@ export class Inbox {
       try {
         this.apply(run, items);
       } catch (error) {
-        console.error("answers not applied", run, items.length, error);
+        for (const item of items) this.salvage(run, item, items.length > 1, error);
       } finally {
         for (const resolve of done) resolve();
       }
     }
   }
+
+  /** One answer of a batch that could not be applied: alone, else as its task's failure, else later. */
+  private salvage(run: string, item: Delivery, alone: boolean, batchError: unknown, tries = 0): void {
+    let error = batchError;
+    if (alone) {
+      const applied = this.attempt(run, item);
+      if (applied === true) return;
+      error = applied;
+    }
+    const failure = asFailure(item, error);
+    const recorded = failure ? this.attempt(run, failure) : error;
+    if (recorded === true) {
+      if (tries === 0)
+        console.error(
+          "answer not recorded; its task fails with a platform_error",
+          run,
+          describe(item),
+          messageOf(error),
+        );
+      return;
+    }
+    if (tries === 0)
+      console.error("answer not recorded; it is tried again later", run, describe(item), messageOf(recorded));
+    this.later(run, item, tries + 1);
+  }
+
+  private later(run: string, item: Delivery, tries: number): void {
+    const delay = this.retryMs[Math.min(tries, this.retryMs.length) - 1] ?? 1_000;
+    this.waiting++;
+    setTimeout(() => {
+      const applied = this.attempt(run, item);
+      this.waiting--;
+      if (applied === true) console.warn("answer recorded after", tries + 1, "tries", run, describe(item));
+      else this.salvage(run, item, false, applied, tries);
+    }, delay);
+  }
+
+  /** true, or what it threw. */
+  private attempt(run: string, item: Delivery): true | unknown {
+    try {
+      this.apply(run, [item]);
+      return true;
+    } catch (error) {
+      return error;
+    }
+  }
+}
+
+/**
+ * The answer as a failure of the task it answers, keeping only what must go with any answer (the due
+ * timer consumed, the callback token dropped): the output and logs may be what could not be written.
+ */
+function asFailure({ event, attach }: Delivery, error: unknown): Delivery | null {
+  const why = `Updraft could not record this answer: ${messageOf(error)}`;
+  const kept = {
+    ...(attach.answered ? { answered: attach.answered } : {}),
+    ...(attach.timer ? { timer: attach.timer } : {}),
+  };
+  let failed: RunEvent;
+  switch (event.type) {
+    case "task_result":
+      failed = {
+        ...event,
+        outcome: { status: "failure", error: taskError("platform_error", why), retryable: true },
+      };
+      break;
+    case "when_evaluated":
+    case "for_each_expanded":
+    case "evaluation_failed": {
+      const kind =
+        event.type === "when_evaluated"
+          ? "when"
+          : event.type === "for_each_expanded"
+            ? "for_each"
+            : event.kind;
+      const mapIndex =
+        "map_index" in event && event.map_index !== undefined ? { map_index: event.map_index } : {};
+      failed = {
+        type: "evaluation_failed",
+        task: event.task,
+        kind,
+        ...mapIndex,
+        error: why,
+        error_kind: "platform_error",
+      };
+      break;
+    }
+    default:
+      return null;
+  }
+  return { event: failed, attach: kept };
+}
+
+function describe({ event }: Delivery): string {
+  return "task" in event
+    ? `${event.type} ${event.task}`
+    : "key" in event
+      ? `${event.type} ${event.key}`
+      : event.type;
 }

@@ -6,11 +6,13 @@
 import { DurableObject } from "cloudflare:workers";
 import type { DispatchReport } from "../dispatcher/batch";
 import type { RunEvent, RunStatus } from "../engine";
+import type { Refusal, RunQuotas } from "../tenant/ledger";
+import { admitRuns, newRunId, releaseRuns } from "./admission";
 import type { AuditRecord } from "./audit";
 import { Driver } from "./driver";
 import { type Earlier, type IdempotencyClaim, IdempotencyKeys } from "./idempotency";
 import { emptyDataTables, migrate } from "./migrations";
-import { recordSkippedFires, scheduledRunAllowance } from "./quota";
+import { recordSkippedFires, scheduledPlaces } from "./quota";
 import {
   type BackfillInput,
   type BackfillItem,
@@ -22,8 +24,10 @@ import type { Changed, CreateRunInput, LogLine, RunDetail, RunSummary } from "./
 import { runDetail } from "./view";
 import { Watchers } from "./watchers";
 
-export type RunStart = Earlier | { kind: "created"; answer: { id: string; status: string } };
-export type BackfillStart = Earlier | { kind: "created"; answer: BackfillItem[] };
+/** What the tenant's ledger said when it did not admit every run asked for (admission.ts). */
+export type NotAdmitted = { kind: "refused"; refused: Refusal } | { kind: "unavailable" };
+export type RunStart = Earlier | NotAdmitted | { kind: "created"; answer: { id: string; status: string } };
+export type BackfillStart = Earlier | NotAdmitted | { kind: "created"; answer: BackfillItem[] };
 
 /** How soon an object comes back to write behind what D1 refused (summaries, audit entries). */
 export const OUTBOX_RETRY_MS = 30_000;
@@ -43,6 +47,8 @@ export class PipelineDO extends DurableObject<Env> {
   private readonly clock: Clock;
   private readonly keys: IdempotencyKeys;
   private readonly watchers: Watchers;
+  /** Idempotency keys whose request is being answered now (see claimed()). */
+  private readonly claiming = new Set<string>();
   /** ALARM_WAIT_MS; tests shorten it. */
   private alarmWaitMs = ALARM_WAIT_MS;
 
@@ -59,15 +65,60 @@ export class PipelineDO extends DurableObject<Env> {
    * Starts a run. With an idempotency claim, a key seen within 24 hours answers as it did then (or
    * refuses another body) and creates nothing; a new key is kept with the run, in the same turn.
    */
-  async createRun(input: CreateRunInput, claim?: IdempotencyClaim): Promise<RunStart> {
-    const now = Date.now();
-    const earlier = claim ? this.keys.find(claim, now) : null;
+  async createRun(input: CreateRunInput, quotas: RunQuotas, claim?: IdempotencyClaim): Promise<RunStart> {
+    return this.claimed(claim, async () => {
+      const places = await admitRuns(this.env, input, 1, quotas, "all");
+      if (places.kind !== "admitted") return places;
+      const [id] = places.ids;
+      if (id === undefined) throw new Error("the ledger admitted no run and refused none");
+      const created = await this.releasedUnless(input.tenant_id, places.ids, () => [
+        this.driver.createRun(input, id),
+      ]);
+      // No await since the run's transaction: the object commits both writes together.
+      if (claim) this.keys.remember(claim, created[0], Date.now());
+      await this.continue();
+      return { kind: "created", answer: created[0] ?? { id, status: "queued" } };
+    });
+  }
+
+  /**
+   * Runs `create` once per idempotency key at a time: the ledger's answer is awaited, so a second
+   * request with the same key could otherwise pass the check before the first one remembers its key.
+   */
+  private async claimed<T>(
+    claim: IdempotencyClaim | undefined,
+    create: () => Promise<T>,
+  ): Promise<T | Earlier> {
+    if (!claim) return create();
+    const earlier = this.keys.find(claim, Date.now());
     if (earlier) return earlier;
-    const created = this.driver.createRun(input);
-    // No await since the run's transaction: the object commits both writes together.
-    if (claim) this.keys.remember(claim, { id: created.id, status: created.status }, now);
-    await this.continue();
-    return { kind: "created", answer: created };
+    if (this.claiming.has(claim.key)) return { kind: "in_progress" };
+    this.claiming.add(claim.key);
+    try {
+      return await create();
+    } finally {
+      this.claiming.delete(claim.key);
+    }
+  }
+
+  /** Creates runs on admitted places; the places of runs not created go back to the ledger. */
+  private async releasedUnless<T extends { id: string | null }>(
+    tenantId: string,
+    admitted: readonly string[],
+    create: () => T[],
+  ): Promise<T[]> {
+    let created: T[] = [];
+    try {
+      created = create();
+      return created;
+    } finally {
+      const used = new Set(created.map((run) => run.id));
+      await releaseRuns(
+        this.env,
+        tenantId,
+        admitted.filter((id) => !used.has(id)),
+      );
+    }
   }
 
   /** The answer an Idempotency-Key already has here, checked before quotas: a replay is never refused. */
@@ -213,19 +264,29 @@ export class PipelineDO extends DurableObject<Env> {
    */
   async backfill(
     input: BackfillInput,
+    quotas: RunQuotas,
     audit?: AuditRecord,
     claim?: IdempotencyClaim,
   ): Promise<BackfillStart> {
-    const now = Date.now();
-    const earlier = claim ? this.keys.find(claim, now) : null;
-    if (earlier) return earlier;
-    const items = this.clock.backfill({ ...input, dry_run: false });
-    // No await since the runs were created: the entry and the key commit with them.
-    if (audit)
-      this.driver.summaries.audit({ ...audit, target: `${audit.target} (${items.length} runs)` }, now);
-    if (claim) this.keys.remember(claim, items, now);
-    await this.continue();
-    return { kind: "created", answer: items };
+    return this.claimed(claim, async () => {
+      const identity = this.driver.store.identity();
+      const wanted = this.clock.backfill({ ...input, dry_run: true }).length;
+      if (wanted > 0 && !identity) throw new Error("backfill of a pipeline whose object has no identity yet");
+      const places = identity
+        ? await admitRuns(this.env, identity, wanted, quotas, "all")
+        : ({ kind: "admitted", ids: [], refused: null } as const);
+      if (places.kind !== "admitted") return places;
+      const items = await this.releasedUnless(identity?.tenant_id ?? "", places.ids, () =>
+        this.clock.backfill({ ...input, dry_run: false, ids: places.ids }),
+      );
+      // No await since the runs were created: the entry and the key commit with them.
+      const now = Date.now();
+      if (audit)
+        this.driver.summaries.audit({ ...audit, target: `${audit.target} (${items.length} runs)` }, now);
+      if (claim) this.keys.remember(claim, items, now);
+      await this.continue();
+      return { kind: "created", answer: items };
+    });
   }
 
   scheduleState(): { state: ScheduleState | null; runs: ReturnType<Clock["runs"]> } {
@@ -239,17 +300,27 @@ export class PipelineDO extends DurableObject<Env> {
    */
   private async fireSchedule(): Promise<void> {
     try {
+      // One `now` for the count and the fire: a fire that came due while the ledger answered waits for
+      // the next alarm instead of being skipped for want of a place.
       const now = Date.now();
       const identity = this.driver.store.identity();
       const owed = this.clock.owed(now);
-      const allowance =
-        owed > 0 && identity
-          ? await scheduledRunAllowance(this.env, identity.tenant_id, now)
-          : Number.POSITIVE_INFINITY;
-      const { skipped } = this.clock.fire(now, allowance);
+      // With nothing owed, fire() still keeps the clock's timer row in step.
+      const places =
+        owed === 0
+          ? { ids: [], refused: null }
+          : identity
+            ? await scheduledPlaces(this.env, identity, owed)
+            : { ids: Array.from({ length: owed }, newRunId), refused: null };
+      let skipped: string[] = [];
+      await this.releasedUnless(identity?.tenant_id ?? "", places.ids, () => {
+        const fired = this.clock.fire(now, places.ids);
+        skipped = fired.skipped;
+        return fired.created;
+      });
       if (skipped.length > 0 && identity) {
-        console.warn("scheduled runs skipped: over the daily runs quota", identity.pipeline_id, skipped);
-        await recordSkippedFires(this.env, identity, skipped, now);
+        console.warn("scheduled runs skipped: over a run quota", identity.pipeline_id, skipped);
+        await recordSkippedFires(this.env, identity, skipped, places.refused, now);
       }
     } catch (error) {
       console.error("schedule fire failed", error);
@@ -286,7 +357,7 @@ export class PipelineDO extends DurableObject<Env> {
    */
   private watchdog(): number | null {
     const now = Date.now();
-    const busy = this.driver.pump.busy ? now + WATCHDOG_MS : null;
+    const busy = this.driver.busy ? now + WATCHDOG_MS : null;
     const recheck = this.watchers.recheckAt(now);
     // Summaries or audit entries D1 did not take yet: an idle object must come back for them too.
     const unsent = this.driver.summaries.waiting() ? now + OUTBOX_RETRY_MS : null;

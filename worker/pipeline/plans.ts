@@ -1,5 +1,5 @@
 /** Compiled plans and parsed specs per pipeline version, kept in memory; specs live in the versions table. */
-import { compilePlan, type PipelineSpec, parseUses, type RunPlan, type Task } from "../engine";
+import { compilePlan, type PipelineSpec, parseUses, type RunPlan, storedSpec, type Task } from "../engine";
 import type { Store } from "./store";
 
 /**
@@ -39,7 +39,7 @@ export class Plans {
     if (!found) {
       const json = this.store.specJson(version);
       if (json === null) throw new Error(`pipeline version ${version} is not stored in this object`);
-      found = compile(JSON.parse(json) as PipelineSpec);
+      found = compile(storedSpec(json));
       this.cache.set(version, found);
     }
     return found;

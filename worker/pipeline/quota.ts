@@ -1,36 +1,47 @@
 /**
- * The daily runs quota (DESIGN.md §6) for the runs the clock creates by itself. Nobody is there to
- * answer 429 to, so a scheduled fire over the quota is skipped for good (the schedule moves on, as a
- * missed cron tick would) and the skip is written to the tenant's audit log, where it can be seen.
- * Counted from the same D1 summaries as the API's quota; D1 is read only when a fire is due.
+ * Run quotas (DESIGN.md §6) for the runs the clock creates by itself. Nobody is there to answer 429
+ * to, so a scheduled fire over a quota is skipped for good (the schedule moves on, as a missed cron
+ * tick would) and the skip is written to the tenant's audit log, where it can be seen.
  */
 import { quotasOf } from "../config";
 import { auditEntry } from "../db/audit";
 import { batch, db } from "../db/client";
-import { runUsage } from "../db/runs";
+import type { Refusal } from "../tenant/ledger";
+import { admitRuns, newRunId } from "./admission";
 import type { PipelineIdentity } from "./types";
 
-/** How many more runs the tenant may create now; unlimited when D1 cannot say (a schedule keeps running). */
-export async function scheduledRunAllowance(env: Env, tenantId: string, now: number): Promise<number> {
-  try {
-    const usage = await runUsage(db(env.DB), tenantId, now);
-    return Math.max(0, quotasOf(env).runs_per_day - usage.recent);
-  } catch (error) {
-    console.error("run quota unknown; the scheduled fire goes ahead", tenantId, error);
-    return Number.POSITIVE_INFINITY;
+/**
+ * Places for as many of the owed runs as the tenant's quotas allow, oldest first. When the ledger
+ * cannot be asked, the schedule keeps running: every owed run gets a place (the runs reach the ledger
+ * later through their object's write-behind, and count from then on).
+ */
+export async function scheduledPlaces(
+  env: Env,
+  identity: PipelineIdentity,
+  owed: number,
+): Promise<{ ids: string[]; refused: Refusal | null }> {
+  const places = await admitRuns(env, identity, owed, quotasOf(env), "some");
+  switch (places.kind) {
+    case "admitted":
+      return places;
+    case "refused":
+      return { ids: [], refused: places.refused };
+    case "unavailable":
+      return { ids: Array.from({ length: owed }, newRunId), refused: null };
   }
 }
 
-/** One audit row per skipped logical date. */
+/** One audit row per skipped logical date, saying which quota skipped it. */
 export async function recordSkippedFires(
   env: Env,
   identity: PipelineIdentity,
   logicalDates: readonly string[],
+  refused: Refusal | null,
   now: number,
 ): Promise<void> {
   if (logicalDates.length === 0) return;
   const d = db(env.DB);
-  const { runs_per_day } = quotasOf(env);
+  const why = refused ? quotaName(refused) : "a run quota";
   const at = new Date(now);
   const rows = logicalDates.map((date) =>
     auditEntry(
@@ -39,11 +50,18 @@ export async function recordSkippedFires(
         tenantId: identity.tenant_id,
         actor: "schedule",
         action: "run.skipped",
-        target: `${identity.pipeline_slug} ${date}: over the ${runs_per_day} runs in 24 hours quota`,
+        target: `${identity.pipeline_slug} ${date}: over ${why}`,
         ip: null,
       },
       at,
     ),
   );
   await batch(env.DB, rows);
+}
+
+/** "the 10 runs in 24 hours quota", "the 50 queued or running runs quota". */
+export function quotaName({ quota, limit }: Refusal): string {
+  return quota === "runs_per_day"
+    ? `the ${limit} runs in 24 hours quota`
+    : `the ${limit} queued or running runs quota`;
 }

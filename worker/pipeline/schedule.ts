@@ -14,11 +14,9 @@
 import type { PipelineSpec } from "../engine";
 import { dueFires, type Interval, intervalsOf, nextFire } from "../engine/intervals";
 import type { Driver } from "./driver";
-import { failedTimerDelay } from "./timers";
+import { failedTimerDelay, SCHEDULE_TIMER_RUN } from "./timers";
 import type { PipelineIdentity } from "./types";
 
-/** The timer table row of the clock: not a run's timer (driver.ts skips it). */
-export const SCHEDULE_TIMER_RUN = "~schedule";
 const SCHEDULE_TIMER_ID = "next_fire";
 export const MAX_CATCHUP = 100;
 
@@ -59,6 +57,8 @@ export type BackfillInput = {
   dates: number[];
   reprocess: "missing" | "failed" | "all";
   dry_run: boolean;
+  /** The ids the tenant's ledger admitted (admission.ts), one per run to create; not for a dry run. */
+  ids?: readonly string[];
 };
 
 export type BackfillItem = { id: string | null; logical_date: string; status: string };
@@ -152,20 +152,20 @@ export class Clock {
   }
 
   /**
-   * Creates the runs owed at `now` (idempotent: a logical date that has a run is skipped), at most
-   * `allowance` of them, oldest first; the others are skipped for good. Leaves exactly one timer row
-   * at the next fire, or none when paused or unscheduled.
+   * Creates the runs owed at `now` (idempotent: a logical date that has a run is skipped), one per id
+   * the tenant's ledger admitted, oldest first; the others are skipped for good. Leaves exactly one
+   * timer row at the next fire, or none when paused or unscheduled.
    */
-  fire(now: number, allowance = Number.POSITIVE_INFINITY): { created: BackfillItem[]; skipped: string[] } {
+  fire(now: number, ids: readonly string[]): { created: BackfillItem[]; skipped: string[] } {
     try {
-      return this.fireOwed(now, allowance);
+      return this.fireOwed(now, ids);
     } catch (error) {
       this.retryLater(now);
       throw error;
     }
   }
 
-  private fireOwed(now: number, allowance: number): { created: BackfillItem[]; skipped: string[] } {
+  private fireOwed(now: number, ids: readonly string[]): { created: BackfillItem[]; skipped: string[] } {
     const state = this.state();
     if (!state || state.paused) {
       this.clearTimer();
@@ -175,7 +175,8 @@ export class Clock {
     const created: BackfillItem[] = [];
     const skipped: string[] = [];
     for (const interval of intervals) {
-      if (created.length < allowance) created.push(this.create(state.version, interval, "schedule"));
+      const id = ids[created.length];
+      if (id !== undefined) created.push(this.create(state.version, interval, "schedule", id));
       else skipped.push(iso(interval.logical_date));
     }
     const cursor = fires.at(-1) ?? state.cursor;
@@ -242,7 +243,11 @@ export class Clock {
     if (input.dry_run) {
       return chosen.map((i) => ({ id: null, logical_date: iso(i.logical_date), status: "planned" }));
     }
-    return chosen.map((interval) => this.create(input.version, interval, "backfill"));
+    // As many as were admitted: a date that lost its run since the count waits for the next backfill.
+    const ids = input.ids ?? [];
+    return chosen
+      .slice(0, ids.length)
+      .map((interval, i) => this.create(input.version, interval, "backfill", ids[i] ?? ""));
   }
 
   /** Oldest logical date first. */
@@ -287,11 +292,20 @@ export class Clock {
    * One run for one interval. Nothing awaits between creating the run and recording its logical date,
    * so both land in the same implicit commit: a retried alarm sees the row and creates nothing.
    */
-  private create(version: number, interval: Interval, source: "schedule" | "backfill"): BackfillItem {
+  private create(
+    version: number,
+    interval: Interval,
+    source: "schedule" | "backfill",
+    id: string,
+  ): BackfillItem {
     const identity = this.driver.store.identity();
-    const specJson = this.driver.store.specJson(version);
-    if (!identity || !specJson) throw new Error("the clock has no pipeline version to run");
-    const spec = JSON.parse(specJson) as PipelineSpec;
+    if (!identity || this.driver.store.specJson(version) === null) {
+      throw new Error("the clock has no pipeline version to run");
+    }
+    // The row says whether the version is still stored; its spec is parsed and compiled once per version
+    // (plans.ts), not once per run: a backfill creates many runs of one. A corrupt spec throws here,
+    // before anything is written.
+    const spec = this.driver.plans.spec(version);
     // The interval is recorded first: the run's first tasks render (run.data_interval_*) inside createRun.
     this.sql.exec(
       `INSERT INTO schedule_runs (logical_date, interval_start, interval_end, run, source) VALUES (?, ?, ?, '', ?)
@@ -303,14 +317,17 @@ export class Clock {
     );
     let created: { id: string; status: string };
     try {
-      created = this.driver.createRun({
-        ...identity,
-        spec,
-        version,
-        params: defaultParams(spec),
-        trigger: { kind: "schedule" },
-        logical_date: iso(interval.logical_date),
-      });
+      created = this.driver.createRun(
+        {
+          ...identity,
+          spec,
+          version,
+          params: defaultParams(spec),
+          trigger: { kind: "schedule" },
+          logical_date: iso(interval.logical_date),
+        },
+        id,
+      );
     } catch (error) {
       // Left behind, the placeholder would count as the date's run, and the retry would skip it.
       this.sql.exec("DELETE FROM schedule_runs WHERE logical_date = ? AND run = ''", interval.logical_date);

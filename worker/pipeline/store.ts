@@ -7,9 +7,9 @@
  * this class writes those rows, so the copies stay exact; a transaction that throws drops them all.
  * Cached values are shared: callers treat them as read-only (the planner copies what it changes).
  */
-import { RUN_STATE_VERSION, type RunState, RunStateSchema, type RunStatus } from "../engine";
+import { parseStored, RUN_STATE_VERSION, type RunState, RunStateSchema, type RunStatus } from "../engine";
 import { insertRows } from "./rows";
-import { iso, type PipelineIdentity, type RunSummary, type TriggerKind } from "./types";
+import { iso, PipelineIdentity, type RunSummary, type TriggerKind } from "./types";
 
 type RunRow = {
   id: string;
@@ -73,7 +73,7 @@ export class Store {
     const row = this.sql
       .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'identity'")
       .toArray()[0];
-    this.knownIdentity = row ? (JSON.parse(row.value) as PipelineIdentity) : null;
+    this.knownIdentity = row ? parseStored(PipelineIdentity, row.value, "pipeline identity") : null;
     return this.knownIdentity;
   }
 

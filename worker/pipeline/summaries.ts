@@ -3,8 +3,10 @@
  * status bumps the run's row in `summary_outbox` (same transaction); flush() later copies every marked
  * run to D1 in one `DB.batch()` and clears the marks it wrote — unless the run changed again meanwhile,
  * which the bumped counter shows. D1 stays off the task-to-task path: three writes per run, batched.
- * The audit entries of people's actions (audit.ts) go out with the same flush.
+ * The tenant's run ledger hears from the same marks which runs are active (its quotas count them), and
+ * the audit entries of people's actions (audit.ts) go out with the same flush.
  */
+import type { RunMark } from "../tenant/ledger";
 import { AuditOutbox, type AuditRecord } from "./audit";
 import { iso, type PipelineIdentity } from "./types";
 
@@ -33,6 +35,8 @@ export class Summaries {
     private readonly sql: SqlStorage,
     private readonly db: D1Database,
     private readonly identity: () => PipelineIdentity | null,
+    /** Tells the tenant's run ledger which runs are active now (worker/tenant): its quotas count them. */
+    private readonly ledger: (tenantId: string, marks: RunMark[]) => Promise<void>,
   ) {
     this.audits = new AuditOutbox(sql, db);
   }
@@ -93,6 +97,16 @@ export class Summaries {
     for (let i = 0; i < marked.length; i += BATCH) {
       const chunk = marked.slice(i, i + BATCH);
       await this.db.batch(chunk.map((row) => this.upsert(identity, row)));
+      // Both destinations take a row again without harm, so a mark goes once both have it.
+      await this.ledger(
+        identity.tenant_id,
+        chunk.map((row) => ({
+          id: row.run,
+          pipeline: identity.pipeline_id,
+          created_at: row.created_at,
+          active: row.status === "queued" || row.status === "running",
+        })),
+      );
       for (const row of chunk)
         this.sql.exec("DELETE FROM summary_outbox WHERE run = ? AND n = ?", row.run, row.n);
     }

@@ -6,8 +6,18 @@
  * throws is not dropped (its run would wait forever) nor left in the past (the alarm would re-run at
  * once, in a loop): it comes back after a backoff that grows with its failed attempts (retryLater).
  */
-import type { TimerRef } from "../engine";
+import { z } from "zod";
+import { parseStored, type TimerRef } from "../engine";
 import { inList, insertRows } from "./rows";
+
+/** The timer row of the clock (schedule.ts): it fires that row itself, and its ref is not a TimerRef. */
+export const SCHEDULE_TIMER_RUN = "~schedule";
+
+/** The stored form of a run's TimerRef (engine/run/events.ts), checked against that type. */
+const StoredTimerRef: z.ZodType<TimerRef> = z.discriminatedUnion("reason", [
+  z.object({ reason: z.enum(["timeout", "poke", "retry"]), key: z.string(), dispatch: z.int() }),
+  z.object({ reason: z.literal("run_timeout"), at: z.number() }),
+]);
 
 /** `attempts`: how many times handling this row has thrown since it was written. */
 export type DueTimer = { run: string; id: string; at: number; ref: TimerRef; attempts: number };
@@ -72,15 +82,30 @@ export class Timers {
     this.sql.exec("DELETE FROM timers WHERE run = ?", run);
   }
 
+  /**
+   * The runs' due timers, oldest first. A row whose ref is corrupt is not returned: it is logged and
+   * backs off like a row whose handler threw, so it cannot stop the rows after it.
+   */
   due(now: number, limit = 500): DueTimer[] {
-    return this.sql
+    const rows = this.sql
       .exec<{ run: string; id: string; at: number; ref: string; attempts: number }>(
-        "SELECT run, id, at, ref, attempts FROM timers WHERE at <= ? ORDER BY at LIMIT ?",
+        "SELECT run, id, at, ref, attempts FROM timers WHERE at <= ? AND run != ? ORDER BY at LIMIT ?",
         now,
+        SCHEDULE_TIMER_RUN,
         limit,
       )
-      .toArray()
-      .map((row) => ({ ...row, ref: JSON.parse(row.ref) as TimerRef }));
+      .toArray();
+    const due: DueTimer[] = [];
+    for (const row of rows) {
+      try {
+        due.push({ ...row, ref: parseStored(StoredTimerRef, row.ref, "timer ref") });
+      } catch (error) {
+        const retry = this.retryLater(row, now);
+        const when = retry === null ? "replaced" : `retry at ${new Date(retry).toISOString()}`;
+        console.error("timer not delivered", row.run, row.id, `attempt ${row.attempts + 1}, ${when}`, error);
+      }
+    }
+    return due;
   }
 
   earliest(): number | null {

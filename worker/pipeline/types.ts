@@ -1,17 +1,20 @@
 /** What the PipelineDO's RPC methods take and answer; the API maps these to HTTP. */
+import { z } from "zod";
 import type { PipelineSpec, RunStatus, TaskError, TaskStatus } from "../engine";
 import type { AuditRecord } from "./audit";
 
 export type TriggerKind = "manual" | "webhook" | "schedule";
 
-export type PipelineIdentity = {
-  tenant_id: string;
-  tenant_slug: string;
-  pipeline_id: string;
-  pipeline_slug: string;
+/** Whose pipeline an object runs; the object keeps it (meta table) and store.ts reads it back with this. */
+export const PipelineIdentity = z.object({
+  tenant_id: z.string(),
+  tenant_slug: z.string(),
+  pipeline_id: z.string(),
+  pipeline_slug: z.string(),
   /** The product's origin, for callback URLs. */
-  origin: string;
-};
+  origin: z.string(),
+});
+export type PipelineIdentity = z.infer<typeof PipelineIdentity>;
 
 export type CreateRunInput = PipelineIdentity & {
   spec: PipelineSpec;

@@ -36,7 +36,7 @@ export function onEvaluationFailed(
 ): Handled {
   const index = gateIndex(d, event.task, event.map_index ?? -1, event.kind);
   if (index === null) return `no pending ${event.kind} for ${event.task}`;
-  const error = taskError("expression_error", `${event.kind} failed: ${event.error}`);
+  const error = taskError(event.error_kind ?? "expression_error", `${event.kind} failed: ${event.error}`);
   settle(d, event.task, index, { status: "failed", error });
   return null;
 }

@@ -34,8 +34,18 @@ export type RunEvent =
   /** map_index defaults to -1: the task-level `when`, or an unmapped task's. */
   | { type: "when_evaluated"; task: string; map_index?: number; value: boolean }
   | { type: "for_each_expanded"; task: string; items: number; items_ref?: string }
-  /** The expression threw or produced the wrong type (for_each must give a list): the task fails with an expression_error. */
-  | { type: "evaluation_failed"; task: string; kind: "when" | "for_each"; map_index?: number; error: string }
+  /**
+   * The expression threw or produced the wrong type (for_each must give a list): the task fails with an
+   * expression_error; with error_kind platform_error, its answer could not be recorded (inbox.ts).
+   */
+  | {
+      type: "evaluation_failed";
+      task: string;
+      kind: "when" | "for_each";
+      map_index?: number;
+      error: string;
+      error_kind?: "expression_error" | "platform_error";
+    }
   /** Manual retry (clear): the task and, unless downstream is false, everything downstream of it. */
   | { type: "retry_task"; task: string; downstream?: boolean }
   | { type: "mark"; task: string; status: "success" | "failed" }

@@ -10,6 +10,9 @@ const RECONNECT_MS = 5000;
 /** After a few handshakes that never opened (a server without the route), ask rarely. */
 const GIVE_UP_AFTER = 3;
 const RECONNECT_SLOW_MS = 60_000;
+/** Close codes of a socket whose access ended (worker/pipeline/watchers.ts). */
+const ACCESS_ENDED = 4401;
+const ACCESS_DENIED = 4403;
 
 export type LiveMode = "connecting" | "live" | "polling";
 
@@ -69,12 +72,15 @@ export class PipelineLive {
         // not an event we understand: the next refresh catches up
       }
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (this.#socket !== socket || this.#stopped) return;
       this.#socket = null;
       this.#polling(refresh);
       if (!opened) this.#failures += 1;
-      const wait = this.#failures >= GIVE_UP_AFTER ? RECONNECT_SLOW_MS : RECONNECT_MS;
+      // Access ended (signed out, removed, token revoked): the page's own requests say so, and the
+      // socket is asked for again only rarely, not every few seconds.
+      const ended = event.code === ACCESS_ENDED || event.code === ACCESS_DENIED;
+      const wait = ended || this.#failures >= GIVE_UP_AFTER ? RECONNECT_SLOW_MS : RECONNECT_MS;
       this.#retry = setTimeout(() => this.#connect(url, onEvent, refresh), wait);
     };
   }

@@ -1,12 +1,13 @@
 /**
  * Liveness when storage refuses a transition (issue 11 §4): an answer the object cannot record is never
- * dropped (its task fails with a retryable platform_error, or the answer comes back later), and one run
+ * lost silently (its task fails with a platform_error, or the answer comes back later, a bounded number of times), and one run
  * that cannot be recovered does not keep the others from recovering.
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { Driver, RECOVER_RETRY_MS } from "../../worker/pipeline/driver";
+import { MAX_TRIES } from "../../worker/pipeline/inbox";
 import type { Delivery } from "../../worker/pipeline/transition";
 import { rewindToDispatched, task, withPipeline } from "./runs-helpers";
 
@@ -15,7 +16,7 @@ type Inner = {
   busy: boolean;
   store: { putBlobs: (run: string, blobs: { ref: string; value: unknown }[]) => void };
   transitions: { applyAll: (run: string, items: readonly Delivery[], now: number) => unknown };
-  inbox: { retryMs: readonly number[] };
+  inbox: { retryMs: readonly number[]; retrying: number };
 };
 const inner = (driver: unknown) => driver as Inner;
 const driverOf = (instance: unknown) => inner((instance as { driver: unknown }).driver);
@@ -104,6 +105,36 @@ describe("answers the object cannot record", () => {
     // The answer itself was recorded, not a failure: one attempt, its output kept.
     expect(task(after, "a")).toMatchObject({ status: "success", attempts: 1, output: { value: "first" } });
     expect(await runInDurableObject(stub, (instance) => driverOf(instance).busy)).toBe(false);
+  });
+
+  it("are dropped after MAX_TRIES when storage never takes them, so the object can go idle", async () => {
+    const { stub, start } = await withPipeline({ ...chain, tasks: chain.tasks.slice(0, 1) });
+    let dropped: Promise<number> | undefined;
+    await runInDurableObject(stub, (instance) => {
+      const driver = driverOf(instance);
+      driver.inbox.retryMs = [1];
+      const transitions = driver.transitions;
+      const apply = transitions.applyAll.bind(transitions);
+      let refusals = 0;
+      transitions.applyAll = (run, items, now) => {
+        if (items.some(({ event }) => event.type === "task_result")) {
+          refusals++;
+          throw full();
+        }
+        return apply(run, items, now);
+      };
+      dropped = (async () => {
+        // Wait for the first refusal, then for the retries to stop.
+        while (refusals === 0 || driver.inbox.retrying > 0) await new Promise((r) => setTimeout(r, 5));
+        return refusals;
+      })();
+    });
+    await start();
+    // The batch, the answer alone and its failure, then each later try of both: never more.
+    const refusals = await dropped;
+    expect(refusals).toBeGreaterThan(MAX_TRIES);
+    expect(refusals).toBeLessThanOrEqual(3 + 2 * MAX_TRIES);
+    expect(await runInDurableObject(stub, (instance) => driverOf(instance).inbox.retrying)).toBe(0);
   });
 });
 

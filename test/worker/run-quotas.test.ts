@@ -165,6 +165,16 @@ describe("run quotas", () => {
       ),
     });
     expect((await stub.listRuns({ limit: 10 })).items).toEqual([]);
+    // Over the quota by itself: waiting would never help, so the answer is a 422 that says to split it.
+    const never = await postWith({ QUOTA_CONCURRENT_RUNS: "2" }, cookie, `${base}/backfill`, range);
+    expect(never.status).toBe(422);
+    expect(never.headers.get("retry-after")).toBeNull();
+    expect(await never.json()).toMatchObject({
+      detail: expect.stringContaining(
+        "would create 3 runs; the free plan allows 2 queued or running runs at once",
+      ),
+    });
+    expect((await stub.listRuns({ limit: 10 })).items).toEqual([]);
     const created = await postWith({ QUOTA_CONCURRENT_RUNS: "5" }, cookie, `${base}/backfill`, range);
     expect(created.status).toBe(201);
   });

@@ -61,6 +61,9 @@ describe("tenant run ledger", () => {
     expect((await owner.json("DELETE", `/api/tenants/${slug}`)).status).toBe(204);
     expect(await ledger.usage()).toEqual({ recent: 0, active: 0, oldest: null });
     expect(await runInDurableObject(ledger, (_instance, state) => state.storage.getAlarm())).toBeNull();
+    // A pipeline's write-behind that lands after the deletion writes nothing back.
+    await ledger.sync([{ id: "run_late", pipeline: "pip_x", created_at: Date.now(), active: true }]);
+    expect(await ledger.usage()).toEqual({ recent: 0, active: 0, oldest: null });
   });
 });
 

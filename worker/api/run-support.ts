@@ -84,6 +84,14 @@ export function notAdmitted(scope: TenantScope, answer: NotAdmitted, runs: numbe
   }
   const { refused } = answer;
   const plan = scope.tenant.plan;
+  if (runs > refused.limit) {
+    // Waiting would never help: the request alone is over the quota.
+    const what = refused.quota === "runs_per_day" ? "runs in 24 hours" : "queued or running runs at once";
+    return problems.validation(
+      [{ path: "", message: `at most ${refused.limit} runs per request` }],
+      `The request would create ${runs} runs; the ${plan} plan allows ${refused.limit} ${what}. Split it into smaller ranges.`,
+    );
+  }
   const asked = runs === 1 ? "" : `The request would create ${runs} runs, and ${refused.left} are left. `;
   const detail =
     refused.quota === "runs_per_day"

@@ -5,6 +5,9 @@
  */
 import type { z } from "zod";
 
+/** zod issue codes that a value of the right shape can still raise: rules, not structure. */
+const POLICY: ReadonlySet<string> = new Set(["custom", "invalid_format", "too_big", "too_small"]);
+
 /** How many of a value's problems the message lists; the first few say what went wrong. */
 const LISTED_PROBLEMS = 3;
 
@@ -39,10 +42,10 @@ export function parseStored<T>(
   }
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  // Refinements (zod's "custom" issues) run only on values whose shape is right: when they are all
-  // that failed, the value has its shape and broke a rule made stricter since it was written (a
-  // regex check, a time zone list). Such a value is still read, as written (it was written parsed).
-  if (options.policyChecks === "tolerate" && result.error.issues.every((issue) => issue.code === "custom")) {
+  // When only rules failed (refinements, string formats and regexes, size limits), the value has its
+  // shape and broke a rule made stricter since it was written. Such a value is still read, as written
+  // (it was written parsed; a default added to the schema since then is not filled in).
+  if (options.policyChecks === "tolerate" && result.error.issues.every((issue) => POLICY.has(issue.code))) {
     console.warn(`stored ${what} breaks a rule made since it was saved`, describeIssues(result.error.issues));
     return value as T;
   }

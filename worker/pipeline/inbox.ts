@@ -5,11 +5,13 @@
  * the answers resolved by one report to arrive, not enough to slow a chain down.
  *
  * An answer is never dropped. When its transition throws (storage trouble, an output that cannot be
- * stored), the answers are tried one by one; one that still fails becomes a retryable
- * `platform_error` of its task (without the output or logs it carried), so the planner retries or
- * fails the task; when even that cannot be written, the answer comes back later, with a growing delay,
- * while the object lives (after a restart, Driver.recover asks again for every unanswered call).
- * Each answer's trouble is logged once.
+ * stored), the answers are tried one by one; one that still fails becomes a `platform_error` of its
+ * task (without the output or logs it carried): a plugin's answer as a retryable failure (a failure
+ * keeps its own retry kind), so the planner retries the call under the same idempotency key or fails
+ * the task; a `when`/`for_each` answer fails its task (a person can retry it). When even that cannot
+ * be written, the answer comes back later, with a growing delay, MAX_TRIES times at most: after that
+ * it is dropped with an error, and the task's timeout (or Driver.recover after a restart) settles it.
+ * Each answer's trouble is logged once, and its end.
  */
 import { type RunEvent, taskError } from "../engine";
 import { messageOf } from "./dispatch";
@@ -19,6 +21,8 @@ type Pending = { items: Delivery[]; done: Array<() => void> };
 
 /** Delays between tries of an answer nothing could record; the last one repeats. */
 export const INBOX_RETRY_MS = [1_000, 2_000, 5_000, 15_000, 60_000] as const;
+/** Tries of such an answer after the first (about six minutes with INBOX_RETRY_MS). */
+export const MAX_TRIES = 8;
 
 export class Inbox {
   private pending = new Map<string, Pending>();
@@ -27,7 +31,9 @@ export class Inbox {
 
   /**
    * `apply` gets every delivery of a run since the last flush, in arrival order, and throws when it
-   * could not apply them (nothing of them is written then: a transition is one transaction).
+   * could not apply them. A transition is one transaction, but work after its commit (starting queued
+   * runs) may throw too: an answer tried again then is refused by the engine as stale (its dispatch is
+   * settled), so nothing is applied twice.
    */
   constructor(
     private readonly apply: (run: string, items: readonly Delivery[]) => void,
@@ -93,6 +99,16 @@ export class Inbox {
   }
 
   private later(run: string, item: Delivery, tries: number): void {
+    if (tries > MAX_TRIES) {
+      console.error(
+        "answer dropped after",
+        tries,
+        "tries; its task's timeout settles it",
+        run,
+        describe(item),
+      );
+      return;
+    }
     const delay = this.retryMs[Math.min(tries, this.retryMs.length) - 1] ?? 1_000;
     this.waiting++;
     setTimeout(() => {
@@ -126,12 +142,15 @@ function asFailure({ event, attach }: Delivery, error: unknown): Delivery | null
   };
   let failed: RunEvent;
   switch (event.type) {
-    case "task_result":
+    case "task_result": {
+      // A plugin's failure keeps its retry kind; a success is retried under the same idempotency key.
+      const retryable = event.outcome.status === "failure" ? event.outcome.retryable : true;
       failed = {
         ...event,
-        outcome: { status: "failure", error: taskError("platform_error", why), retryable: true },
+        outcome: { status: "failure", error: taskError("platform_error", why), retryable },
       };
       break;
+    }
     case "when_evaluated":
     case "for_each_expanded":
     case "evaluation_failed": {

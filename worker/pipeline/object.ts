@@ -7,7 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { DispatchReport } from "../dispatcher/batch";
 import type { RunEvent, RunStatus } from "../engine";
 import type { Refusal, RunQuotas } from "../tenant/ledger";
-import { admitRuns, newRunId, releaseRuns } from "./admission";
+import { admitRuns, releaseRuns } from "./admission";
 import type { AuditRecord } from "./audit";
 import { Driver } from "./driver";
 import { type Earlier, type IdempotencyClaim, IdempotencyKeys } from "./idempotency";
@@ -49,6 +49,8 @@ export class PipelineDO extends DurableObject<Env> {
   private readonly watchers: Watchers;
   /** Idempotency keys whose request is being answered now (see claimed()). */
   private readonly claiming = new Set<string>();
+  /** The schedule fire under way, if any (fireSchedule runs one at a time). */
+  private firing: Promise<void> = Promise.resolve();
   /** ALARM_WAIT_MS; tests shorten it. */
   private alarmWaitMs = ALARM_WAIT_MS;
 
@@ -71,13 +73,14 @@ export class PipelineDO extends DurableObject<Env> {
       if (places.kind !== "admitted") return places;
       const [id] = places.ids;
       if (id === undefined) throw new Error("the ledger admitted no run and refused none");
-      const created = await this.releasedUnless(input.tenant_id, places.ids, () => [
-        this.driver.createRun(input, id),
-      ]);
-      // No await since the run's transaction: the object commits both writes together.
-      if (claim) this.keys.remember(claim, created[0], Date.now());
+      const created = await this.releasedUnless(input.tenant_id, places.ids, () => {
+        const run = this.driver.createRun(input, id);
+        // No await since the run's transaction: the object commits both writes together.
+        if (claim) this.keys.remember(claim, run, Date.now());
+        return run;
+      });
       await this.continue();
-      return { kind: "created", answer: created[0] ?? { id, status: "queued" } };
+      return { kind: "created", answer: created };
     });
   }
 
@@ -101,23 +104,20 @@ export class PipelineDO extends DurableObject<Env> {
     }
   }
 
-  /** Creates runs on admitted places; the places of runs not created go back to the ledger. */
-  private async releasedUnless<T extends { id: string | null }>(
+  /**
+   * Creates runs on admitted places (synchronously: what `create` writes commits together); the places
+   * of runs that do not exist afterwards go back to the ledger, also when `create` threw part-way.
+   */
+  private async releasedUnless<T>(
     tenantId: string,
     admitted: readonly string[],
-    create: () => T[],
-  ): Promise<T[]> {
-    let created: T[] = [];
+    create: () => T,
+  ): Promise<T> {
     try {
-      created = create();
-      return created;
+      return create();
     } finally {
-      const used = new Set(created.map((run) => run.id));
-      await releaseRuns(
-        this.env,
-        tenantId,
-        admitted.filter((id) => !used.has(id)),
-      );
+      const unused = admitted.filter((id) => !this.driver.store.has(id));
+      if (unused.length > 0) await releaseRuns(this.env, tenantId, unused);
     }
   }
 
@@ -269,21 +269,21 @@ export class PipelineDO extends DurableObject<Env> {
     claim?: IdempotencyClaim,
   ): Promise<BackfillStart> {
     return this.claimed(claim, async () => {
+      // The API synced the pipeline (and so the identity) before it plans a backfill.
       const identity = this.driver.store.identity();
+      if (!identity) throw new Error("backfill of a pipeline whose object has no identity yet");
       const wanted = this.clock.backfill({ ...input, dry_run: true }).length;
-      if (wanted > 0 && !identity) throw new Error("backfill of a pipeline whose object has no identity yet");
-      const places = identity
-        ? await admitRuns(this.env, identity, wanted, quotas, "all")
-        : ({ kind: "admitted", ids: [], refused: null } as const);
+      const places = await admitRuns(this.env, identity, wanted, quotas, "all");
       if (places.kind !== "admitted") return places;
-      const items = await this.releasedUnless(identity?.tenant_id ?? "", places.ids, () =>
-        this.clock.backfill({ ...input, dry_run: false, ids: places.ids }),
-      );
-      // No await since the runs were created: the entry and the key commit with them.
-      const now = Date.now();
-      if (audit)
-        this.driver.summaries.audit({ ...audit, target: `${audit.target} (${items.length} runs)` }, now);
-      if (claim) this.keys.remember(claim, items, now);
+      const items = await this.releasedUnless(identity.tenant_id, places.ids, () => {
+        const made = this.clock.backfill({ ...input, dry_run: false, ids: places.ids });
+        // No await since the runs were created: the entry and the key commit with them.
+        const now = Date.now();
+        if (audit)
+          this.driver.summaries.audit({ ...audit, target: `${audit.target} (${made.length} runs)` }, now);
+        if (claim) this.keys.remember(claim, made, now);
+        return made;
+      });
       await this.continue();
       return { kind: "created", answer: items };
     });
@@ -298,7 +298,15 @@ export class PipelineDO extends DurableObject<Env> {
    * due); fires over it are skipped and audited. One failing fire must not stop the alarm's other
    * timers; the clock's own timer retries it after a growing backoff (Clock.fire).
    */
-  private async fireSchedule(): Promise<void> {
+  private fireSchedule(): Promise<void> {
+    // One fire at a time: two (alarm, cron, sync) interleaving at the ledger's answer could otherwise
+    // each see the same owed dates, and the one refused would skip what the other was admitted for.
+    const fire = this.firing.then(() => this.fireOnce());
+    this.firing = fire;
+    return fire;
+  }
+
+  private async fireOnce(): Promise<void> {
     try {
       // One `now` for the count and the fire: a fire that came due while the ledger answered waits for
       // the next alarm instead of being skipped for want of a place.
@@ -306,21 +314,17 @@ export class PipelineDO extends DurableObject<Env> {
       const identity = this.driver.store.identity();
       const owed = this.clock.owed(now);
       // With nothing owed, fire() still keeps the clock's timer row in step.
-      const places =
-        owed === 0
-          ? { ids: [], refused: null }
-          : identity
-            ? await scheduledPlaces(this.env, identity, owed)
-            : { ids: Array.from({ length: owed }, newRunId), refused: null };
-      let skipped: string[] = [];
-      await this.releasedUnless(identity?.tenant_id ?? "", places.ids, () => {
-        const fired = this.clock.fire(now, places.ids);
-        skipped = fired.skipped;
-        return fired.created;
-      });
-      if (skipped.length > 0 && identity) {
-        console.warn("scheduled runs skipped: over a run quota", identity.pipeline_id, skipped);
-        await recordSkippedFires(this.env, identity, skipped, places.refused, now);
+      if (owed === 0 || !identity) {
+        this.clock.fire(now, [], null);
+        return;
+      }
+      const places = await scheduledPlaces(this.env, identity, owed);
+      const fired = await this.releasedUnless(identity.tenant_id, places.ids, () =>
+        this.clock.fire(now, places.ids, places.refused),
+      );
+      if (fired.skipped.length > 0) {
+        console.warn("scheduled runs skipped: over a run quota", identity.pipeline_id, fired.skipped);
+        await recordSkippedFires(this.env, identity, fired.skipped, places.refused, now);
       }
     } catch (error) {
       console.error("schedule fire failed", error);

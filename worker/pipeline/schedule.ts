@@ -9,10 +9,11 @@
  * Logical dates follow Airflow 3's CronTriggerTimetable: the logical date is the fire time, and the data
  * interval is [previous fire, this fire). Catchup owes at most MAX_CATCHUP intervals (the newest ones,
  * created oldest first); without catchup only the latest missed one. max_active_runs still applies: the
- * runs queue like any other.
+ * runs queue like any other. Runs over the tenant's quotas: see fire().
  */
 import type { PipelineSpec } from "../engine";
 import { dueFires, type Interval, intervalsOf, nextFire } from "../engine/intervals";
+import { ACTIVE_RETRY_SECONDS, type Refusal } from "../tenant/ledger";
 import type { Driver } from "./driver";
 import { failedTimerDelay, SCHEDULE_TIMER_RUN } from "./timers";
 import type { PipelineIdentity } from "./types";
@@ -153,19 +154,29 @@ export class Clock {
 
   /**
    * Creates the runs owed at `now` (idempotent: a logical date that has a run is skipped), one per id
-   * the tenant's ledger admitted, oldest first; the others are skipped for good. Leaves exactly one
-   * timer row at the next fire, or none when paused or unscheduled.
+   * the tenant's ledger admitted, oldest first. The others wait while the tenant is at its concurrent
+   * runs quota (they stay owed, and the clock comes back in ACTIVE_RETRY_SECONDS, as Airflow queues
+   * runs over max_active_runs), and are skipped for good over its daily quota. Leaves exactly one
+   * timer row, or none when paused or unscheduled.
    */
-  fire(now: number, ids: readonly string[]): { created: BackfillItem[]; skipped: string[] } {
+  fire(
+    now: number,
+    ids: readonly string[],
+    refused: Refusal | null,
+  ): { created: BackfillItem[]; skipped: string[] } {
     try {
-      return this.fireOwed(now, ids);
+      return this.fireOwed(now, ids, refused?.quota === "concurrent_runs");
     } catch (error) {
       this.retryLater(now);
       throw error;
     }
   }
 
-  private fireOwed(now: number, ids: readonly string[]): { created: BackfillItem[]; skipped: string[] } {
+  private fireOwed(
+    now: number,
+    ids: readonly string[],
+    waitForPlaces: boolean,
+  ): { created: BackfillItem[]; skipped: string[] } {
     const state = this.state();
     if (!state || state.paused) {
       this.clearTimer();
@@ -173,14 +184,19 @@ export class Clock {
     }
     const { intervals, fires } = this.owedIntervals(state, now);
     const created: BackfillItem[] = [];
-    const skipped: string[] = [];
+    const left: string[] = [];
     for (const interval of intervals) {
       const id = ids[created.length];
       if (id !== undefined) created.push(this.create(state.version, interval, "schedule", id));
-      else skipped.push(iso(interval.logical_date));
+      else left.push(iso(interval.logical_date));
     }
-    const cursor = fires.at(-1) ?? state.cursor;
-    const next = nextFire(state.schedule, Math.max(cursor, now));
+    const waiting = waitForPlaces && left.length > 0;
+    const skipped = waiting ? [] : left;
+    // Waiting dates keep the cursor where it was: they stay owed, and those created are not owed twice.
+    const cursor = waiting ? state.cursor : (fires.at(-1) ?? state.cursor);
+    const next = waiting
+      ? now + ACTIVE_RETRY_SECONDS * 1000
+      : nextFire(state.schedule, Math.max(cursor, now));
     this.ctx.storage.transactionSync(() => {
       this.sql.exec("UPDATE schedule_state SET cursor = ? WHERE id = 1", cursor);
       if (next === null) this.clearTimer();

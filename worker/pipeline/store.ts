@@ -134,6 +134,11 @@ export class Store {
     );
   }
 
+  /** Whether the run exists, without reading its state. */
+  has(id: string): boolean {
+    return this.runs.has(id) || this.sql.exec("SELECT 1 FROM runs WHERE id = ?", id).toArray().length > 0;
+  }
+
   run(id: string): StoredRun | null {
     const cached = this.runs.get(id);
     if (cached) return cached;

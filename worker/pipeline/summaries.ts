@@ -6,7 +6,7 @@
  * The tenant's run ledger hears from the same marks which runs are active (its quotas count them), and
  * the audit entries of people's actions (audit.ts) go out with the same flush.
  */
-import type { RunMark } from "../tenant/ledger";
+import { isActiveStatus, type RunMark } from "../tenant/ledger";
 import { AuditOutbox, type AuditRecord } from "./audit";
 import { iso, type PipelineIdentity } from "./types";
 
@@ -94,6 +94,15 @@ export class Summaries {
          FROM summary_outbox o JOIN runs r ON r.id = o.run LIMIT 500`,
       )
       .toArray();
+    try {
+      await this.flushMarked(identity, marked);
+    } finally {
+      // Audit entries go to D1 also when the ledger could not take the marks.
+      await this.audits.flush(identity);
+    }
+  }
+
+  private async flushMarked(identity: PipelineIdentity, marked: readonly Marked[]): Promise<void> {
     for (let i = 0; i < marked.length; i += BATCH) {
       const chunk = marked.slice(i, i + BATCH);
       await this.db.batch(chunk.map((row) => this.upsert(identity, row)));
@@ -104,13 +113,12 @@ export class Summaries {
           id: row.run,
           pipeline: identity.pipeline_id,
           created_at: row.created_at,
-          active: row.status === "queued" || row.status === "running",
+          active: isActiveStatus(row.status),
         })),
       );
       for (const row of chunk)
         this.sql.exec("DELETE FROM summary_outbox WHERE run = ? AND n = ?", row.run, row.n);
     }
-    await this.audits.flush(identity);
   }
 
   private upsert(identity: PipelineIdentity, row: Marked): D1PreparedStatement {

@@ -39,6 +39,11 @@ export type RunMark = { id: string; pipeline: string; created_at: number; active
 
 export type RunUsage = { recent: number; active: number; oldest: number | null };
 
+/** Queued and running runs hold a place under the concurrent quota. */
+export function isActiveStatus(status: string): boolean {
+  return status === "queued" || status === "running";
+}
+
 export class RunLedger {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(
@@ -49,8 +54,18 @@ export class RunLedger {
          active INTEGER NOT NULL
        );
        CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at);
-       CREATE INDEX IF NOT EXISTS runs_active ON runs (active, created_at);`,
+       CREATE INDEX IF NOT EXISTS runs_active ON runs (active, created_at);
+       CREATE TABLE IF NOT EXISTS forgotten (id INTEGER PRIMARY KEY CHECK (id = 1));`,
     );
+  }
+
+  /** The tenant was deleted: marks that arrive late are dropped instead of written back. */
+  markForgotten(): void {
+    this.sql.exec("INSERT OR IGNORE INTO forgotten (id) VALUES (1)");
+  }
+
+  private forgotten(): boolean {
+    return this.sql.exec("SELECT 1 FROM forgotten").toArray().length > 0;
   }
 
   /** Counts, then records what fits, in one synchronous turn: no other admission interleaves. */
@@ -94,6 +109,7 @@ export class RunLedger {
    * could not be asked, or before it existed) is recorded now, so it counts from here on.
    */
   sync(marks: readonly RunMark[]): void {
+    if (this.forgotten()) return;
     for (const mark of marks) {
       this.sql.exec(
         `INSERT INTO runs (id, pipeline, created_at, active) VALUES (?, ?, ?, ?)

@@ -4,13 +4,19 @@
  * cannot hear (a place admitted for a run that was never created, a finish whose sync was lost).
  */
 import { DurableObject } from "cloudflare:workers";
-import { type Admission, type Admitted, RunLedger, type RunMark, type RunUsage } from "./ledger";
+import {
+  type Admission,
+  type Admitted,
+  isActiveStatus,
+  RunLedger,
+  type RunMark,
+  type RunUsage,
+} from "./ledger";
 
 /** An active row older than this is checked against the run summaries in D1. */
 export const REPAIR_AFTER_MS = 15 * 60 * 1000;
 /** Rows checked per alarm (one D1 query). */
 const REPAIR_BATCH = 100;
-const ACTIVE = new Set(["queued", "running"]);
 
 export class TenantDO extends DurableObject<Env> {
   private ledger: RunLedger;
@@ -38,8 +44,9 @@ export class TenantDO extends DurableObject<Env> {
   async forget(): Promise<void> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    // A late sync from a pipeline's write-behind finds empty tables, not missing ones.
+    // A late sync from a pipeline's write-behind finds empty tables, and writes nothing back.
     this.ledger = new RunLedger(this.ctx.storage.sql);
+    this.ledger.markForgotten();
   }
 
   usage(): RunUsage {
@@ -59,7 +66,7 @@ export class TenantDO extends DurableObject<Env> {
       )
         .bind(...ids)
         .all<{ id: string; status: string }>();
-      const active = new Set(results.filter((r) => ACTIVE.has(r.status)).map((r) => r.id));
+      const active = new Set(results.filter((r) => isActiveStatus(r.status)).map((r) => r.id));
       const stale = ids.filter((id) => !active.has(id));
       if (stale.length > 0) console.warn("run ledger: runs no longer active", stale.length);
       this.ledger.deactivate(stale);

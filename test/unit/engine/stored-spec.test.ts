@@ -41,11 +41,22 @@ describe("a stored pipeline spec", () => {
     expect(read).toThrow(/^stored pipeline spec is corrupt: tasks: /);
   });
 
-  it("still reads a version saved before a save-time rule was tightened (a time zone, a regex check)", () => {
+  it("still reads a version saved before a save-time rule was tightened (time zone, regex, limit)", () => {
     const { text } = saved(JSON.stringify(minimalSpec({ schedule: { cron: "@daily" } })));
     const older = JSON.parse(text);
     older.schedule.timezone = "Mars/Olympus_Mons";
     older.params = { code: { type: "string", pattern: "(a+)+$" } };
+    // zod's own checks: a regex (invalid_format) and a limit (too_big), as if both were tightened.
+    older.triggers = [
+      {
+        webhook: {
+          id: "Upper_Case",
+          verify: { scheme: "none" },
+          dedupe_window: "24h",
+          respond: { mode: "sync", deadline_ms: 60_000 },
+        },
+      },
+    ];
     expect(() => parsePipelineSpecOrThrow(JSON.stringify(older))).toThrow();
     expect(storedSpec(JSON.stringify(older))).toEqual(older);
     expect(storedSchedule(JSON.stringify(older.schedule))).toEqual(older.schedule);

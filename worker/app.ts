@@ -28,6 +28,7 @@ import { tokensApi } from "./api/tokens";
 import type { AppEnv } from "./app-env";
 import { VERSION } from "./config";
 import { publicJwks } from "./crypto/signing";
+import { hooksIngress } from "./hooks/ingress";
 import { loggablePath } from "./log-path";
 import { authenticate } from "./middleware/authenticate";
 import { csrfProtection } from "./middleware/csrf";
@@ -88,7 +89,8 @@ const routes = app
   .route("/api/tenants", tenantRunsApi)
   .route("/api/tenants", liveApi)
   .route("/api/callbacks", callbacksApi)
-  .route("/api/invitations", invitationsApi);
+  .route("/api/invitations", invitationsApi)
+  .route("/hooks", hooksIngress);
 
 app.get("/.well-known/jwks.json", (c) =>
   c.json(publicJwks(c.env.SIGNING_KEY), 200, { "Cache-Control": "public, max-age=300" }),

@@ -12,6 +12,7 @@ export type ProblemCode =
   | "not_found"
   | "method_not_allowed"
   | "conflict"
+  | "gone"
   | "payload_too_large"
   | "upgrade_required"
   | "validation"
@@ -33,6 +34,7 @@ const TITLES: Record<ProblemCode, string> = {
   not_found: "Not found",
   method_not_allowed: "Method not allowed",
   conflict: "Conflict",
+  gone: "Gone",
   payload_too_large: "Payload too large",
   upgrade_required: "Upgrade required",
   validation: "Validation failed",

@@ -87,7 +87,7 @@ export const backfillApi = newApi().openapi(
     if (dryRun) return c.json({ runs: planned, dry_run: true }, 200);
     // The object runs the latest version; a save whose sync failed is caught up here first.
     const target = { id: pipeline.id, slug: p, paused: pipeline.paused === 1 };
-    await syncSchedule(c, scope, target, { version: version.version, spec }, true);
+    await syncSchedule(c, scope, target, { version: version.version, spec });
     const record = auditRecord(scope, "pipeline.backfill", `${p} ${body.from}..${body.to}`);
     const started = await stub.backfill({ ...request, dry_run: false }, quotasOf(c.env), record, claim);
     if (started.kind === "refused" || started.kind === "unavailable")

@@ -5,9 +5,14 @@
 import type { TriggerView } from "../contracts/api";
 import { toBase64 } from "../crypto/encoding";
 import type { TenantVault } from "../crypto/envelope";
-import { newSecretToken, randomBytes } from "../crypto/random";
-import type { Db } from "../db/client";
-import type { PipelineSpec } from "../engine";
+import { tenantSecretContext } from "../crypto/envelope";
+import { randomBytes } from "../crypto/random";
+import { type Db, db as dbOf } from "../db/client";
+import { listTriggers } from "../db/pipelines";
+import { type PipelineSpec, secretReferenceName } from "../engine";
+import { isRoutableHookId, newHookId } from "../hooks/hook-id";
+import type { HookConfig } from "../hooks/types";
+import type { TenantScope } from "./access";
 
 type Webhook = NonNullable<PipelineSpec["triggers"]>[number]["webhook"];
 type TriggerRow = { hook_id: string; trigger_id: string; secret: string | null };
@@ -26,6 +31,7 @@ export function secretContext(pipelineId: string, triggerId: string): string {
 
 /** Statements that bring the registry in line with the spec; rows for removed triggers go away. */
 export async function syncTriggers(
+  env: Env,
   db: Db,
   vault: TenantVault,
   ids: { tenantId: string; pipelineId: string },
@@ -43,10 +49,18 @@ export async function syncTriggers(
       needsGeneratedSecret(hook) && !row?.secret
         ? await vault.encrypt(`whsec_${toBase64(randomBytes(32))}`, secretContext(ids.pipelineId, hook.id))
         : undefined;
-    if (!row) {
+    if (row && !isRoutableHookId(row.hook_id)) {
+      // Saved before ingress existed: the id gets today's form (it names its object).
+      statements.push(
+        db
+          .updateTable("triggers")
+          .set({ hook_id: newHookId(env, ids.tenantId, ids.pipelineId), ...(secret ? { secret } : {}) })
+          .where("hook_id", "=", row.hook_id),
+      );
+    } else if (!row) {
       statements.push(
         db.insertInto("triggers").values({
-          hook_id: newSecretToken("hk"),
+          hook_id: newHookId(env, ids.tenantId, ids.pipelineId),
           tenant_id: ids.tenantId,
           pipeline_id: ids.pipelineId,
           trigger_id: hook.id,
@@ -88,4 +102,61 @@ export async function triggerViews(
     views.push(view);
   }
   return views;
+}
+
+/**
+ * What the pipeline's object needs to verify each webhook of this version without asking D1: its hook
+ * id, the trigger, and the ciphertext of its secret (generated, or the tenant secret it names).
+ */
+export async function hookConfigs(
+  env: Env,
+  scope: TenantScope,
+  pipeline: { id: string; paused: boolean },
+  version: number,
+  spec: PipelineSpec,
+): Promise<HookConfig[]> {
+  const hooks = webhooksOf(spec);
+  if (hooks.length === 0) return [];
+  const d = dbOf(env.DB);
+  const rows = await listTriggers(d, pipeline.id);
+  const names = hooks.flatMap((h) => {
+    const name = h.verify.secret === undefined ? null : secretReferenceName(h.verify.secret);
+    return name === null ? [] : [name];
+  });
+  const named =
+    names.length === 0
+      ? []
+      : await d
+          .selectFrom("secrets")
+          .select(["name", "ciphertext"])
+          .where("tenant_id", "=", scope.tenant.id)
+          .where("name", "in", names)
+          .execute();
+  const configs: HookConfig[] = [];
+  for (const hook of hooks) {
+    const row = rows.find((r) => r.trigger_id === hook.id);
+    if (!row) continue;
+    const name = hook.verify.secret === undefined ? null : secretReferenceName(hook.verify.secret);
+    const stored = name === null ? null : named.find((s) => s.name === name);
+    const secrets = stored
+      ? [
+          {
+            ciphertext: stored.ciphertext,
+            context: tenantSecretContext(scope.tenant.id, stored.name),
+            until: null,
+          },
+        ]
+      : row.secret && needsGeneratedSecret(hook)
+        ? [{ ciphertext: row.secret, context: secretContext(pipeline.id, hook.id), until: null }]
+        : [];
+    configs.push({
+      hook_id: row.hook_id,
+      version,
+      trigger: hook,
+      secrets,
+      data_key: scope.tenant.dataKey,
+      paused: pipeline.paused,
+    });
+  }
+  return configs;
 }

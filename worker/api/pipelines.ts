@@ -169,6 +169,7 @@ export const pipelinesApi = newApi()
             created_by: scope.actor,
           }),
           ...(await syncTriggers(
+            c.env,
             d,
             vault,
             { tenantId: scope.tenant.id, pipelineId },
@@ -195,7 +196,7 @@ export const pipelinesApi = newApi()
         throw error;
       }
       const target = { id: pipelineId, slug: p, paused: existing?.paused === 1 };
-      await syncSchedule(c, scope, target, { version, spec }, Boolean(existing?.schedule));
+      await syncSchedule(c, scope, target, { version, spec });
       return c.json(await saveResponse(c, scope, pipelineId, p, version, spec), existing ? 200 : 201);
     },
   )

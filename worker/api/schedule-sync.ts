@@ -11,19 +11,22 @@ import { type PipelineSpec, storedSpec } from "../engine";
 import { publicOrigin } from "../origin";
 import { pipelineStub } from "../pipeline/address";
 import type { TenantScope } from "./access";
+import { hookConfigs } from "./pipeline-triggers";
 
 export type SyncTarget = { id: string; slug: string; paused: boolean };
 
-/** Only pipelines that have or had a schedule wake their object. */
+/**
+ * Every save, pause, unpause and backfill tells the pipeline's object: it keeps the clock and what
+ * verifying a delivery needs (hook configs with their secrets' ciphertexts).
+ */
 export async function syncSchedule(
   c: Context<AppEnv>,
   scope: TenantScope,
   pipeline: SyncTarget,
   version: { version: number; spec: PipelineSpec } | null,
-  hadSchedule: boolean,
 ): Promise<void> {
   const schedule = version?.spec.schedule ?? null;
-  if (!schedule && !hadSchedule) return;
+  const hooks = version ? await hookConfigs(c.env, scope, pipeline, version.version, version.spec) : [];
   const stub = pipelineStub(c.env, scope.tenant.id, pipeline.id);
   await stub.syncSchedule({
     tenant_id: scope.tenant.id,
@@ -35,6 +38,7 @@ export async function syncSchedule(
     spec: version?.spec ?? null,
     paused: pipeline.paused,
     schedule,
+    hooks,
   });
 }
 
@@ -45,9 +49,8 @@ export async function syncStoredSchedule(
   pipeline: PipelineRow,
   paused: boolean,
 ): Promise<void> {
-  if (pipeline.schedule === null) return;
   const target = { id: pipeline.id, slug: pipeline.slug, paused };
   const row = await findVersion(db(c.env.DB), pipeline.id, pipeline.latest_version);
   const spec = row ? storedSpec(row.spec) : null;
-  await syncSchedule(c, scope, target, spec ? { version: pipeline.latest_version, spec } : null, true);
+  await syncSchedule(c, scope, target, spec ? { version: pipeline.latest_version, spec } : null);
 }

@@ -14,7 +14,13 @@ export type { Issue, PathSegment, SpecError } from "./spec/issue";
 export { type PipelineSpec, PipelineSpecSchema } from "./spec/pipeline";
 export { storedSchedule, storedSpec } from "./spec/stored";
 export { MAX_FOR_EACH_ITEMS, parseUses, type Task } from "./spec/task";
-export { secretReferenceName, type Trigger, WEBHOOK_SCHEMES, type WebhookTrigger } from "./spec/trigger";
+export {
+  secretReferenceName,
+  type Trigger,
+  WEBHOOK_SCHEMES,
+  type WebhookTrigger,
+  type WebhookVerify,
+} from "./spec/trigger";
 export {
   type ParsedSpec,
   parsePipelineSpec,

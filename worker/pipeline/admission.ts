@@ -1,7 +1,8 @@
 /**
  * Places for new runs, asked of the tenant's ledger (worker/tenant) before the runs are created, by
- * every path that creates runs: a person or token (all or none), a backfill (all or none) and the
- * clock (as many as fit). Run ids are made here, so the ledger records the runs it admitted by id.
+ * every path that creates runs: a person or token (all or none), a backfill (all or none), the clock
+ * (as many as fit) and a webhook delivery (one, within the deliveries-per-minute budget too). Run ids
+ * are made here, so the ledger records the runs it admitted by id.
  */
 import { tenantStub } from "../tenant/address";
 import type { Refusal, RunQuotas } from "../tenant/ledger";
@@ -22,12 +23,20 @@ export async function admitRuns(
   count: number,
   quotas: RunQuotas,
   mode: "all" | "some",
+  /** For a webhook delivery's run: the tenant's deliveries-per-minute budget. */
+  deliveriesPerMinute?: number,
 ): Promise<Places> {
   if (count === 0) return { kind: "admitted", ids: [], refused: null };
   const runs = Array.from({ length: count }, newRunId);
   try {
     const stub = tenantStub(env, where.tenant_id);
-    const { admitted, refused } = await stub.admit({ pipeline: where.pipeline_id, runs, quotas, mode });
+    const { admitted, refused } = await stub.admit({
+      pipeline: where.pipeline_id,
+      runs,
+      quotas,
+      mode,
+      ...(deliveriesPerMinute === undefined ? {} : { deliveries_per_minute: deliveriesPerMinute }),
+    });
     if (refused && admitted.length === 0) return { kind: "refused", refused };
     return { kind: "admitted", ids: admitted, refused };
   } catch (error) {

@@ -55,7 +55,7 @@ export async function evaluateGate(
 }
 
 /** JSONata's $boolean: empty strings, zero, empty arrays and objects, null and nothing are false. */
-function truthy(value: unknown): boolean {
+export function truthy(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(truthy);
   if (typeof value === "object" && value !== null) return Object.keys(value).length > 0;
   return Boolean(value);

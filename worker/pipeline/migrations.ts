@@ -46,6 +46,18 @@ const STEPS: readonly string[] = [
    CREATE TABLE idempotency_keys (
      key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, answer TEXT NOT NULL, at INTEGER NOT NULL);
    CREATE INDEX idempotency_keys_by_at ON idempotency_keys (at);`,
+  // Webhook ingress (worker/hooks): the hooks as the API last synced them, the delivery ledger, and
+  // dedup keys within their window.
+  `CREATE TABLE hooks (hook_id TEXT PRIMARY KEY, trigger_id TEXT NOT NULL, config TEXT NOT NULL);
+   CREATE TABLE deliveries (
+     id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, trigger_id TEXT NOT NULL, received_at INTEGER NOT NULL,
+     verdict TEXT NOT NULL, status INTEGER NOT NULL, detail TEXT, headers TEXT NOT NULL, query TEXT NOT NULL,
+     body BLOB NOT NULL, run_id TEXT, duplicate_of TEXT, replayed_from TEXT, elapsed_ms REAL NOT NULL);
+   CREATE INDEX deliveries_by_time ON deliveries (received_at, seq);
+   CREATE TABLE dedup_keys (
+     trigger_id TEXT NOT NULL, key TEXT NOT NULL, delivery TEXT NOT NULL, run TEXT NOT NULL,
+     expires_at INTEGER NOT NULL, PRIMARY KEY (trigger_id, key));
+   CREATE INDEX dedup_keys_by_expiry ON dedup_keys (expires_at);`,
 ];
 
 /**

@@ -4,8 +4,12 @@
  * starts work hands the rest of the chain to `waitUntil` and re-arms the alarm.
  */
 import { DurableObject } from "cloudflare:workers";
+import { quotasOf } from "../config";
 import type { DispatchReport } from "../dispatcher/batch";
 import type { RunEvent, RunStatus } from "../engine";
+import { type DeskHost, HookDesk } from "../hooks/desk";
+import { DeliveryLedger, type DeliveryQuery } from "../hooks/ledger";
+import type { DeliveryAnswer, DeliveryDetail, DeliveryInput, DeliverySummary } from "../hooks/types";
 import type { Refusal, RunQuotas } from "../tenant/ledger";
 import { admitRuns, releaseRuns } from "./admission";
 import type { AuditRecord } from "./audit";
@@ -17,6 +21,7 @@ import {
   type BackfillInput,
   type BackfillItem,
   Clock,
+  defaultParams,
   type ScheduleState,
   type ScheduleSync,
 } from "./schedule";
@@ -47,6 +52,8 @@ export class PipelineDO extends DurableObject<Env> {
   private readonly clock: Clock;
   private readonly keys: IdempotencyKeys;
   private readonly watchers: Watchers;
+  private readonly desk: HookDesk;
+  private readonly deliveries: DeliveryLedger;
   /** Idempotency keys whose request is being answered now (see claimed()). */
   private readonly claiming = new Set<string>();
   /** The schedule fire under way, if any (fireSchedule runs one at a time). */
@@ -60,6 +67,8 @@ export class PipelineDO extends DurableObject<Env> {
     this.clock = new Clock(ctx, this.driver);
     this.keys = new IdempotencyKeys(ctx.storage.sql);
     this.watchers = new Watchers(this.driver.live, env.DB);
+    this.deliveries = new DeliveryLedger(ctx.storage.sql);
+    this.desk = new HookDesk(this.deliveries, env, this.deskHost());
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
   }
 
@@ -184,6 +193,8 @@ export class PipelineDO extends DurableObject<Env> {
    */
   async retire(reason: string): Promise<{ cancelled: number }> {
     this.clock.stop();
+    // Its webhooks answer 404 from now on.
+    this.desk.sync([]);
     const cancelled = this.driver.cancelAll(reason);
     await this.continue();
     return { cancelled };
@@ -235,9 +246,14 @@ export class PipelineDO extends DurableObject<Env> {
     }
   }
 
-  /** The API saved, paused, unpaused or deleted the pipeline: keep the clock's one timer in step. */
+  /**
+   * The API saved, paused, unpaused or deleted the pipeline: keep the clock's one timer and the
+   * webhooks (what verifying a delivery needs) in step.
+   */
   async syncSchedule(input: ScheduleSync): Promise<ScheduleState | null> {
-    this.clock.sync(input, Date.now());
+    const { hooks, ...schedule } = input;
+    this.clock.sync(schedule, Date.now());
+    if (hooks) this.desk.sync(hooks);
     await this.fireSchedule();
     await this.continue();
     return this.clock.state();
@@ -251,6 +267,50 @@ export class PipelineDO extends DurableObject<Env> {
     await this.continue();
     // The cron only pokes unpaused pipelines: a paused clock here missed an unpause.
     return state.version === version && !state.paused ? "ok" : "stale";
+  }
+
+  /** A webhook delivery (worker/hooks/ingress.ts): the object decides and records it (hooks/desk.ts). */
+  async receiveDelivery(input: DeliveryInput): Promise<DeliveryAnswer> {
+    return this.desk.receive(input);
+  }
+
+  listDeliveries(query: DeliveryQuery): { items: DeliverySummary[]; next_cursor: string | null } {
+    const page = this.deliveries.list(query);
+    return { items: page.items, next_cursor: page.next === null ? null : String(page.next) };
+  }
+
+  getDelivery(id: string): DeliveryDetail | null {
+    return this.deliveries.get(id);
+  }
+
+  private deskHost(): DeskHost {
+    return {
+      identity: () => this.driver.store.identity(),
+      start: async (identity, version, payload, record) => {
+        const quotas = quotasOf(this.env);
+        const places = await admitRuns(this.env, identity, 1, quotas, "all", quotas.deliveries_per_minute);
+        if (places.kind !== "admitted") return places;
+        const [id] = places.ids;
+        if (id === undefined) throw new Error("the ledger admitted no run and refused none");
+        const run = await this.releasedUnless(identity.tenant_id, places.ids, () => {
+          const spec = this.driver.plans.spec(version);
+          const trigger = { kind: "webhook" as const, payload };
+          const created = this.driver.createRun(
+            { ...identity, spec, version, params: defaultParams(spec), trigger },
+            id,
+          );
+          record(created.id);
+          return created;
+        });
+        await this.continue();
+        return { kind: "created", run };
+      },
+      outcome: (runId) => {
+        const detail = runDetail(this.driver, runId);
+        if (!detail) return null;
+        return { status: detail.status, output: leafOutputs(detail, this.driver.plans.spec(detail.version)) };
+      },
+    };
   }
 
   /** The runs a backfill would create (nothing is created). */
@@ -401,4 +461,17 @@ export class PipelineDO extends DurableObject<Env> {
       // Already closed from the other side.
     }
   }
+}
+
+/** What a finished run answers a `respond: sync` delivery: the outputs of the tasks nothing needs. */
+function leafOutputs(
+  detail: RunDetail,
+  spec: { tasks: { id: string; needs?: string[] }[] },
+): Record<string, unknown> {
+  const needed = new Set(spec.tasks.flatMap((task) => task.needs ?? []));
+  const out: Record<string, unknown> = {};
+  for (const task of detail.tasks) {
+    if (!needed.has(task.id) && task.status === "success") out[task.id] = task.output;
+  }
+  return out;
 }

@@ -61,7 +61,12 @@ export async function recordSkippedFires(
 
 /** "the 10 runs in 24 hours quota", "the 50 queued or running runs quota". */
 export function quotaName({ quota, limit }: Refusal): string {
-  return quota === "runs_per_day"
-    ? `the ${limit} runs in 24 hours quota`
-    : `the ${limit} queued or running runs quota`;
+  switch (quota) {
+    case "runs_per_day":
+      return `the ${limit} runs in 24 hours quota`;
+    case "concurrent_runs":
+      return `the ${limit} queued or running runs quota`;
+    case "deliveries_per_minute":
+      return `the ${limit} webhook deliveries per minute quota`;
+  }
 }

@@ -66,7 +66,7 @@ export function stepBudget(): StepBudget {
 
 export async function evaluate(
   expr: string,
-  scope: Scope,
+  scope: object,
   budget: StepBudget = stepBudget(),
 ): Promise<unknown> {
   const read = readSimplePath(expr, scope);

@@ -13,6 +13,7 @@
  */
 import type { PipelineSpec } from "../engine";
 import { dueFires, type Interval, intervalsOf, nextFire } from "../engine/intervals";
+import type { HookConfig } from "../hooks/types";
 import { ACTIVE_RETRY_SECONDS, type Refusal } from "../tenant/ledger";
 import type { Driver } from "./driver";
 import { failedTimerDelay, SCHEDULE_TIMER_RUN } from "./timers";
@@ -24,6 +25,8 @@ export const MAX_CATCHUP = 100;
 export type ScheduleSpec = { cron: string; timezone: string; catchup: boolean };
 
 export type ScheduleSync = PipelineIdentity & {
+  /** The latest version's webhooks (worker/hooks); absent: unchanged. */
+  hooks?: HookConfig[];
   version: number;
   /** null with `schedule: null`: the pipeline was deleted. */
   spec: PipelineSpec | null;
@@ -362,8 +365,8 @@ export class Clock {
   }
 }
 
-/** A scheduled run has nobody to ask for params: each declared param takes its default. */
-function defaultParams(spec: PipelineSpec): Record<string, unknown> {
+/** A scheduled or webhook run has nobody to ask for params: each declared param takes its default. */
+export function defaultParams(spec: PipelineSpec): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, schema] of Object.entries(spec.params ?? {})) {
     const value = (schema as { default?: unknown }).default;

@@ -22,10 +22,12 @@ export type Admission = {
   quotas: RunQuotas;
   /** "all": every run or none (a person waits for the answer); "some": as many as fit, oldest first. */
   mode: "all" | "some";
+  /** A webhook delivery's run: it also takes one of the tenant's deliveries this minute. */
+  deliveries_per_minute?: number;
 };
 
 export type Refusal = {
-  quota: "runs_per_day" | "concurrent_runs";
+  quota: "runs_per_day" | "concurrent_runs" | "deliveries_per_minute";
   limit: number;
   /** Places left under that quota (fewer than asked for). */
   left: number;
@@ -55,7 +57,8 @@ export class RunLedger {
        );
        CREATE INDEX IF NOT EXISTS runs_created ON runs (created_at);
        CREATE INDEX IF NOT EXISTS runs_active ON runs (active, created_at);
-       CREATE TABLE IF NOT EXISTS forgotten (id INTEGER PRIMARY KEY CHECK (id = 1));`,
+       CREATE TABLE IF NOT EXISTS forgotten (id INTEGER PRIMARY KEY CHECK (id = 1));
+       CREATE TABLE IF NOT EXISTS delivery_minutes (minute INTEGER PRIMARY KEY, n INTEGER NOT NULL);`,
     );
   }
 
@@ -68,8 +71,47 @@ export class RunLedger {
     return this.sql.exec("SELECT 1 FROM forgotten").toArray().length > 0;
   }
 
-  /** Counts, then records what fits, in one synchronous turn: no other admission interleaves. */
+  /**
+   * Counts, then records what fits, in one synchronous turn: no other admission interleaves. A
+   * delivery's budget is a fixed window per minute, spent only by deliveries whose run is admitted.
+   */
   admit(request: Admission, now: number): Admitted {
+    const minute = Math.floor(now / 60_000);
+    if (request.deliveries_per_minute !== undefined) {
+      const used = this.deliveriesIn(minute);
+      if (used >= request.deliveries_per_minute) {
+        const retry_after_s = Math.max(1, Math.ceil(((minute + 1) * 60_000 - now) / 1000));
+        return {
+          admitted: [],
+          refused: {
+            quota: "deliveries_per_minute",
+            limit: request.deliveries_per_minute,
+            left: 0,
+            retry_after_s,
+          },
+        };
+      }
+    }
+    const result = this.admitRuns(request, now);
+    if (request.deliveries_per_minute !== undefined && result.admitted.length > 0) {
+      this.sql.exec("DELETE FROM delivery_minutes WHERE minute < ?", minute);
+      this.sql.exec(
+        `INSERT INTO delivery_minutes (minute, n) VALUES (?, 1)
+         ON CONFLICT (minute) DO UPDATE SET n = n + 1`,
+        minute,
+      );
+    }
+    return result;
+  }
+
+  private deliveriesIn(minute: number): number {
+    return (
+      this.sql.exec<{ n: number }>("SELECT n FROM delivery_minutes WHERE minute = ?", minute).toArray()[0]
+        ?.n ?? 0
+    );
+  }
+
+  private admitRuns(request: Admission, now: number): Admitted {
     this.prune(now);
     const usage = this.usage(now);
     const { runs_per_day, concurrent_runs } = request.quotas;

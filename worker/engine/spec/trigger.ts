@@ -20,6 +20,7 @@ export const WEBHOOK_SCHEMES = [
 const TIMESTAMPED_SCHEMES: ReadonlySet<string> = new Set(["standard", "stripe", "slack"]);
 
 export const HOOK_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const HMAC_OPTIONS = ["algorithm", "header", "prefix", "encoding", "signed_content"] as const;
 const SECRET_REFERENCE = /^\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/;
 
 /** The tenant secret a `{{ secrets.NAME }}` reference names, or null. */
@@ -48,8 +49,31 @@ const Verify = z
       pattern: SECRET_REFERENCE.source,
     }),
     tolerance: duration().optional(),
+    /** Generic HMAC only: how the signature is made and where it is sent. */
+    algorithm: z.enum(["sha1", "sha256", "sha512"]).optional(),
+    header: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,64}$/, "header must be a header name")
+      .optional(),
+    prefix: z.string().max(32).optional(),
+    encoding: z.enum(["hex", "base64"]).optional(),
+    signed_content: z
+      .string()
+      .max(200)
+      .regex(
+        /^(?:[^{}]|\{body\}|\{headers\.[a-z0-9-]{1,64}\})*$/,
+        "signed_content may hold text, {body} and {headers.name} (a lower-case header name)",
+      )
+      .optional()
+      .meta({ description: 'What is signed, e.g. "{headers.x-timestamp}.{body}"; default "{body}"' }),
   })
   .superRefine((verify, ctx) => {
+    if (verify.scheme !== "hmac") {
+      for (const key of HMAC_OPTIONS) {
+        if (verify[key] !== undefined)
+          ctx.addIssue({ code: "custom", message: `${key} applies only to scheme "hmac"`, path: [key] });
+      }
+    }
     if (verify.scheme === "none" && verify.secret !== undefined) {
       ctx.addIssue({
         code: "custom",
@@ -89,6 +113,7 @@ export const WebhookTrigger = z.strictObject({
   respond: Respond.default({ mode: "async", deadline_ms: 10_000 }),
 });
 export type WebhookTrigger = z.infer<typeof WebhookTrigger>;
+export type WebhookVerify = WebhookTrigger["verify"];
 
 export const Trigger = z.union([z.strictObject({ webhook: WebhookTrigger })]);
 export type Trigger = z.infer<typeof Trigger>;

@@ -1,0 +1,75 @@
+/**
+ * `POST /hooks/{hook_id}` (DESIGN.md §4): the hook id names its pipeline's object, so a delivery goes
+ * there without a D1 query; the body is read as a stream and cut at the limit; the object decides and
+ * records (desk.ts), and its answer is sent as it is.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
+import { problems } from "../problem";
+import { hookObject } from "./hook-id";
+import type { DeliveryAnswer, DeliveryInput } from "./types";
+
+/** The largest delivery body kept (DESIGN.md §4). */
+export const MAX_DELIVERY_BYTES = 1024 * 1024;
+/** Headers kept per delivery, and characters per value: the rest is not recorded. */
+const MAX_HEADERS = 100;
+const MAX_HEADER_CHARS = 8_192;
+
+export const hooksIngress = new Hono<AppEnv>().post("/:hook_id", async (c) => {
+  const hookId = c.req.param("hook_id");
+  const stub = hookObject(c.env, hookId);
+  if (!stub) throw problems.notFound("webhook");
+  const receivedAt = Date.now();
+  const { body, tooLarge } = await readLimited(c.req.raw, MAX_DELIVERY_BYTES);
+  const url = new URL(c.req.url);
+  const input: DeliveryInput = {
+    hook_id: hookId,
+    headers: [...c.req.raw.headers]
+      .slice(0, MAX_HEADERS)
+      .map(([name, value]) => [name, value.slice(0, MAX_HEADER_CHARS)]),
+    query: Object.fromEntries([...url.searchParams].slice(0, MAX_HEADERS)),
+    body,
+    too_large: tooLarge,
+    received_at: receivedAt,
+  };
+  // The RPC types cannot name `unknown` fields; the object's answer is a DeliveryAnswer.
+  const answer = (await stub.receiveDelivery(input)) as unknown as DeliveryAnswer;
+  const headers: Record<string, string> = {
+    "content-type": answer.status >= 400 ? "application/problem+json" : "application/json",
+  };
+  if (answer.retry_after !== undefined) headers["retry-after"] = String(answer.retry_after);
+  return new Response(JSON.stringify(answer.body), { status: answer.status, headers });
+});
+
+/** The body up to `limit` bytes; a longer one (whatever Content-Length said) is cut and flagged. */
+async function readLimited(
+  request: Request,
+  limit: number,
+): Promise<{ body: Uint8Array; tooLarge: boolean }> {
+  const declared = Number(request.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > limit) {
+    await request.body?.cancel();
+    return { body: new Uint8Array(0), tooLarge: true };
+  }
+  if (!request.body) return { body: new Uint8Array(0), tooLarge: false };
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel();
+      return { body: new Uint8Array(0), tooLarge: true };
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.length;
+  }
+  return { body, tooLarge: false };
+}

@@ -1,0 +1,73 @@
+/** What the API tells a pipeline's object about its webhooks, and what ingress and the object exchange. */
+import { z } from "zod";
+import { WebhookTrigger } from "../engine/spec/trigger";
+
+/** A secret as stored in D1, sealed under the tenant's data key for `context`. */
+export const HookSecret = z.object({
+  ciphertext: z.string(),
+  context: z.string(),
+  /** A rotated-out secret verifies until then (ms); null: the current one. */
+  until: z.number().nullable(),
+});
+export type HookSecret = z.infer<typeof HookSecret>;
+
+/** One webhook trigger of the latest version, with what verifying its deliveries needs. */
+export const HookConfig = z.object({
+  hook_id: z.string(),
+  /** The pipeline version a delivery's run uses: the latest. */
+  version: z.int().min(1),
+  trigger: WebhookTrigger,
+  secrets: z.array(HookSecret),
+  /** The tenant's wrapped data key, to open the secrets (worker/crypto/envelope.ts). */
+  data_key: z.string(),
+  paused: z.boolean(),
+});
+export type HookConfig = z.infer<typeof HookConfig>;
+
+export const VERDICTS = [
+  "accepted",
+  "duplicate",
+  "filtered",
+  "unverified",
+  "invalid",
+  "too_large",
+  "paused",
+  "over_quota",
+  "failed",
+] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+/** A delivery as ingress read it: the body is cut at the limit (then `too_large`). */
+export type DeliveryInput = {
+  hook_id: string;
+  headers: [string, string][];
+  query: Record<string, string>;
+  body: Uint8Array;
+  too_large: boolean;
+  received_at: number;
+};
+
+/** The HTTP answer the object decided; ingress sends it as is (problem+json for 4xx). */
+export type DeliveryAnswer = { status: number; body: Record<string, unknown>; retry_after?: number };
+
+export type DeliverySummary = {
+  id: string;
+  received_at: string;
+  trigger: string;
+  verified: boolean;
+  status: Verdict;
+  http_status: number;
+  run_id: string | null;
+  duplicate_of: string | null;
+  replayed_from: string | null;
+};
+
+export type DeliveryDetail = DeliverySummary & {
+  detail: string | null;
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  /** Parsed JSON when the body is JSON, else its text (invalid UTF-8 replaced). */
+  body: unknown;
+  body_bytes: number;
+  elapsed_ms: number;
+};

@@ -119,10 +119,9 @@ export async function hookConfigs(
   if (hooks.length === 0) return [];
   const d = dbOf(env.DB);
   const rows = await listTriggers(d, pipeline.id);
-  const names = hooks.flatMap((h) => {
-    const name = h.verify.secret === undefined ? null : secretReferenceName(h.verify.secret);
-    return name === null ? [] : [name];
-  });
+  const nameOf = (hook: Webhook) =>
+    hook.verify.secret === undefined ? null : secretReferenceName(hook.verify.secret);
+  const names = hooks.flatMap((h) => nameOf(h) ?? []);
   const named =
     names.length === 0
       ? []
@@ -136,7 +135,7 @@ export async function hookConfigs(
   for (const hook of hooks) {
     const row = rows.find((r) => r.trigger_id === hook.id);
     if (!row) continue;
-    const name = hook.verify.secret === undefined ? null : secretReferenceName(hook.verify.secret);
+    const name = nameOf(hook);
     const stored = name === null ? null : named.find((s) => s.name === name);
     const secrets = stored
       ? [

@@ -13,6 +13,8 @@ import { auditApi } from "./api/audit";
 import { authApi } from "./api/auth";
 import { backfillApi } from "./api/backfill";
 import { callbacksApi } from "./api/callbacks";
+import { deliveriesApi } from "./api/deliveries";
+import { hookSecretsApi } from "./api/hook-secrets";
 import { invitationsApi } from "./api/invitations";
 import { liveApi } from "./api/live";
 import { meApi } from "./api/me";
@@ -86,6 +88,8 @@ const routes = app
   .route("/api/tenants", pipelineVersionsApi)
   .route("/api/tenants", runsApi)
   .route("/api/tenants", backfillApi)
+  .route("/api/tenants", deliveriesApi)
+  .route("/api/tenants", hookSecretsApi)
   .route("/api/tenants", tenantRunsApi)
   .route("/api/tenants", liveApi)
   .route("/api/callbacks", callbacksApi)

@@ -3,42 +3,9 @@
  * the pipeline's object by hook id, are verified, deduplicated and recorded, and start one run each.
  */
 import { sign as githubSign } from "@octokit/webhooks-methods";
-import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import type { DeliveryDetail } from "../../worker/hooks/types";
-import { Client } from "./helpers";
-import { withPipeline } from "./runs-helpers";
-
-const anonymous = new Client();
-
-function spec(scheme: string, extra: object = {}) {
-  return {
-    name: "Hooked",
-    triggers: [{ webhook: { id: "in", verify: { scheme }, ...extra } }],
-    tasks: [{ id: "echo", uses: "core/noop@^1", with: { value: "{{ trigger.body.n }}" } }],
-  };
-}
-
-async function hooked(scheme: string, extra: object = {}) {
-  const pipeline = await withPipeline(spec(scheme, extra));
-  const got = await pipeline.owner.json<{ triggers: { id: string; url: string; secret?: string }[] }>(
-    "GET",
-    pipeline.base,
-  );
-  const trigger = got.body.triggers.find((t) => t.id === "in");
-  if (!trigger?.secret) throw new Error(`no webhook secret: ${JSON.stringify(got.body)}`);
-  const path = new URL(trigger.url).pathname;
-  return { ...pipeline, path, secret: trigger.secret };
-}
-
-function standardHeaders(secret: string, id: string, body: string, at = new Date()) {
-  const signature = new Webhook(secret).sign(id, at, body);
-  return {
-    "webhook-id": id,
-    "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
-    "webhook-signature": signature,
-  };
-}
+import { anonymous, hooked, standardHeaders } from "./hooks-helpers";
 
 describe("webhook ingress", () => {
   it("accepts a Standard Webhooks delivery, starts one run with trigger.body, and answers duplicates with it", async () => {
@@ -107,12 +74,17 @@ describe("webhook ingress", () => {
     expect(ledger.items.map((d) => d.status)).toEqual(Array(cases.length).fill("unverified"));
   });
 
-  it("verifies GitHub's X-Hub-Signature-256 made by @octokit/webhooks-methods and dedups by X-GitHub-Delivery", async () => {
+  it("verifies GitHub's X-Hub-Signature-256 made by @octokit/webhooks-methods and dedups by the signature, not the unsigned X-GitHub-Delivery", async () => {
     const { path, secret, stub } = await hooked("github");
     const body = JSON.stringify({ n: 3, action: "opened" });
     const headers = { "x-hub-signature-256": await githubSign(secret, body), "x-github-delivery": "d-1" };
     expect((await anonymous.json("POST", path, { raw: body, headers })).status).toBe(202);
     expect((await anonymous.json("POST", path, { raw: body, headers })).body).toMatchObject({
+      duplicate: true,
+    });
+    // A captured delivery sent again under another delivery id is still the same delivery.
+    const resent = { ...headers, "x-github-delivery": "d-2" };
+    expect((await anonymous.json("POST", path, { raw: body, headers: resent })).body).toMatchObject({
       duplicate: true,
     });
     const bad = { ...headers, "x-hub-signature-256": await githubSign("not the secret", body) };

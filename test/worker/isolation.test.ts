@@ -36,6 +36,12 @@ const BODIES: Record<string, Pick<Route, "body" | "raw" | "contentType">> = {
   "POST /api/tenants/:t/pipelines/:p/backfill": {
     body: { from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", reprocess: "missing", dry_run: true },
   },
+  "POST /api/tenants/:t/pipelines/:p/deliveries/:d/replay": { body: {} },
+  "POST /api/tenants/:t/pipelines/:p/deliveries/replay": {
+    body: { from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", version: "latest", dry_run: true },
+  },
+  "POST /api/tenants/:t/pipelines/:p/triggers/:trigger/rotate-secret": { body: {} },
+  "POST /api/tenants/:t/pipelines/:p/triggers/:trigger/test-delivery": { body: {} },
 };
 
 /** Where a viewer's answer is not "200 for reads, 403 for writes". */
@@ -44,6 +50,8 @@ const VIEWER: Record<string, { denied: boolean; status?: number }> = {
   "POST /api/tenants/:t/pipelines/:p/validate": { denied: false },
   // Reachable by a viewer, but only as a WebSocket.
   "GET /api/tenants/:t/pipelines/:p/live": { denied: false, status: 426 },
+  // The demo pipeline has no such delivery: a viewer may look, and finds nothing.
+  "GET /api/tenants/:t/pipelines/:p/deliveries/:d": { denied: false, status: 404 },
 };
 
 /**
@@ -59,6 +67,8 @@ function tenantRoutes(run: string): Route[] {
     name: "NAME",
     id: "x",
     v: "1",
+    d: "dlv_x",
+    trigger: "in",
   };
   const seen = new Set<string>();
   const routes: Route[] = [];

@@ -22,9 +22,16 @@ describe("stored timer rows", () => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const due = await runInDurableObject(objectNamed("stored-json-timers"), (_instance, state) => {
       const sql = state.storage.sql;
-      const insert = (run: string, id: string, at: number, ref: string) =>
-        sql.exec("INSERT INTO timers (run, id, at, ref) VALUES (?, ?, ?, ?)", run, id, at, ref);
-      insert("~schedule", "next_fire", 900, '{"type":"schedule"}');
+      const insert = (run: string, id: string, at: number, ref: string, kind = "run") =>
+        sql.exec(
+          "INSERT INTO timers (run, id, at, ref, kind) VALUES (?, ?, ?, ?, ?)",
+          run,
+          id,
+          at,
+          ref,
+          kind,
+        );
+      insert("~schedule", "next_fire", 900, "{}", "schedule");
       insert("run_bad", "retry:a", 1_000, '{"reason":"retry","key":"a"}');
       insert("run_good", "retry:b", 1_500, '{"reason":"retry","key":"b","dispatch":3}');
       insert("run_good", "run_timeout", 1_600, '{"reason":"run_timeout","at":1600}');
@@ -36,7 +43,8 @@ describe("stored timer rows", () => {
         .toArray();
       return { found, rows };
     });
-    expect(due.found.map((t) => t.ref)).toEqual([
+    expect(due.found.map((t) => (t.kind === "run" ? t.ref : t.kind))).toEqual([
+      "schedule",
       { reason: "retry", key: "b", dispatch: 3 },
       { reason: "run_timeout", at: 1_600 },
     ]);

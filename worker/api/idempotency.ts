@@ -20,7 +20,7 @@ export const IdempotencyKey = z
   });
 
 /** The routes that honour the header; a key counts per route. */
-export type IdempotentRoute = "runs" | "backfill";
+export type IdempotentRoute = "runs" | "backfill" | "replay";
 
 /** The key (per route) with a fingerprint of the body (key order does not matter), or undefined. */
 export async function idempotencyClaim(

@@ -15,18 +15,35 @@ import type { HookConfig } from "../hooks/types";
 import type { TenantScope } from "./access";
 
 type Webhook = NonNullable<PipelineSpec["triggers"]>[number]["webhook"];
-type TriggerRow = { hook_id: string; trigger_id: string; secret: string | null };
+type TriggerRow = {
+  hook_id: string;
+  trigger_id: string;
+  secret: string | null;
+  previous_secret?: string | null;
+  previous_until?: string | null;
+  secret_name?: string | null;
+};
 
 export function webhooksOf(spec: PipelineSpec): Webhook[] {
   return (spec.triggers ?? []).map((t) => t.webhook);
 }
 
-function needsGeneratedSecret(hook: Webhook): boolean {
+export function needsGeneratedSecret(hook: Webhook): boolean {
   return hook.verify.scheme !== "none" && hook.verify.secret === undefined;
 }
 
 export function secretContext(pipelineId: string, triggerId: string): string {
   return `trigger:${pipelineId}:${triggerId}`;
+}
+
+/** A new signing secret, in the Standard Webhooks form every HMAC scheme accepts as text. */
+export function generateSecret(): string {
+  return `whsec_${toBase64(randomBytes(32))}`;
+}
+
+/** The tenant secret a trigger's spec names (`secrets.NAME`), or null. */
+export function secretNameOf(hook: Webhook): string | null {
+  return hook.verify.secret === undefined ? null : secretReferenceName(hook.verify.secret);
 }
 
 /** Statements that bring the registry in line with the spec; rows for removed triggers go away. */
@@ -47,14 +64,19 @@ export async function syncTriggers(
     const row = existing.find((r) => r.trigger_id === hook.id);
     const secret =
       needsGeneratedSecret(hook) && !row?.secret
-        ? await vault.encrypt(`whsec_${toBase64(randomBytes(32))}`, secretContext(ids.pipelineId, hook.id))
+        ? await vault.encrypt(generateSecret(), secretContext(ids.pipelineId, hook.id))
         : undefined;
+    const secret_name = secretNameOf(hook);
     if (row && !isRoutableHookId(row.hook_id)) {
       // Saved before ingress existed: the id gets today's form (it names its object).
       statements.push(
         db
           .updateTable("triggers")
-          .set({ hook_id: newHookId(env, ids.tenantId, ids.pipelineId), ...(secret ? { secret } : {}) })
+          .set({
+            hook_id: newHookId(env, ids.tenantId, ids.pipelineId),
+            secret_name,
+            ...(secret ? { secret } : {}),
+          })
           .where("hook_id", "=", row.hook_id),
       );
     } else if (!row) {
@@ -65,11 +87,13 @@ export async function syncTriggers(
           pipeline_id: ids.pipelineId,
           trigger_id: hook.id,
           secret: secret ?? null,
+          secret_name,
           created_at: now.toISOString(),
         }),
       );
-    } else if (secret) {
-      statements.push(db.updateTable("triggers").set({ secret }).where("hook_id", "=", row.hook_id));
+    } else if (secret || (row.secret_name ?? null) !== secret_name) {
+      const set = { secret_name, ...(secret ? { secret } : {}) };
+      statements.push(db.updateTable("triggers").set(set).where("hook_id", "=", row.hook_id));
     }
   }
   return statements;
@@ -95,9 +119,17 @@ export async function triggerViews(
   for (const hook of webhooksOf(spec)) {
     const row = rows.find((r) => r.trigger_id === hook.id);
     if (!row) continue;
-    const view: TriggerView = { id: hook.id, kind: "webhook", url: `${origin}/hooks/${row.hook_id}` };
-    if (vault && row.secret && needsGeneratedSecret(hook)) {
+    const generated = needsGeneratedSecret(hook);
+    const view: TriggerView = {
+      id: hook.id,
+      kind: "webhook",
+      url: `${origin}/hooks/${row.hook_id}`,
+      scheme: hook.verify.scheme,
+      secret_source: generated ? "generated" : hook.verify.secret === undefined ? "none" : "tenant_secret",
+    };
+    if (vault && row.secret && generated) {
       view.secret = await vault.decrypt(row.secret, secretContext(pipelineId, hook.id));
+      view.previous_secret_until = graceOf(row, Date.now());
     }
     views.push(view);
   }
@@ -119,9 +151,7 @@ export async function hookConfigs(
   if (hooks.length === 0) return [];
   const d = dbOf(env.DB);
   const rows = await listTriggers(d, pipeline.id);
-  const nameOf = (hook: Webhook) =>
-    hook.verify.secret === undefined ? null : secretReferenceName(hook.verify.secret);
-  const names = hooks.flatMap((h) => nameOf(h) ?? []);
+  const names = hooks.flatMap((h) => secretNameOf(h) ?? []);
   const named =
     names.length === 0
       ? []
@@ -135,7 +165,7 @@ export async function hookConfigs(
   for (const hook of hooks) {
     const row = rows.find((r) => r.trigger_id === hook.id);
     if (!row) continue;
-    const name = nameOf(hook);
+    const name = secretNameOf(hook);
     const stored = name === null ? null : named.find((s) => s.name === name);
     const secrets = stored
       ? [
@@ -146,7 +176,7 @@ export async function hookConfigs(
           },
         ]
       : row.secret && needsGeneratedSecret(hook)
-        ? [{ ciphertext: row.secret, context: secretContext(pipeline.id, hook.id), until: null }]
+        ? generatedSecrets(row, secretContext(pipeline.id, hook.id), Date.now())
         : [];
     configs.push({
       hook_id: row.hook_id,
@@ -158,4 +188,19 @@ export async function hookConfigs(
     });
   }
   return configs;
+}
+
+/** The end of a rotated-out secret's grace (ISO) while it lasts, else null. */
+function graceOf(row: TriggerRow, now: number): string | null {
+  const until = row.previous_until ? Date.parse(row.previous_until) : Number.NaN;
+  return row.previous_secret && until > now ? (row.previous_until ?? null) : null;
+}
+
+/** The generated secret, and the rotated-out one during its grace. */
+function generatedSecrets(row: TriggerRow, context: string, now: number): HookConfig["secrets"] {
+  const secrets: HookConfig["secrets"] = [{ ciphertext: row.secret ?? "", context, until: null }];
+  const grace = graceOf(row, now);
+  if (grace && row.previous_secret)
+    secrets.push({ ciphertext: row.previous_secret, context, until: Date.parse(grace) });
+  return secrets;
 }

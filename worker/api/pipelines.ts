@@ -124,6 +124,10 @@ export const pipelinesApi = newApi()
       if (existing) {
         const latest = await findVersion(d, existing.id, existing.latest_version);
         if (latest?.digest === digest) {
+          // Nothing new for D1; the object is told again, so a save whose sync failed is repaired by
+          // sending it again.
+          const target = { id: existing.id, slug: p, paused: existing.paused === 1 };
+          await syncSchedule(c, scope, target, { version: existing.latest_version, spec });
           return c.json(await saveResponse(c, scope, existing.id, p, existing.latest_version, spec), 200);
         }
       } else if ((await countPipelines(d, scope.tenant.id)) >= quotasOf(c.env).pipelines) {

@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { db } from "../db/client";
-import { findVersion, type PipelineRow } from "../db/pipelines";
+import { findVersion, type PipelineRow, pipelinesUsingSecret } from "../db/pipelines";
 import { type PipelineSpec, storedSpec } from "../engine";
 import { publicOrigin } from "../origin";
 import { pipelineStub } from "../pipeline/address";
@@ -53,4 +53,23 @@ export async function syncStoredSchedule(
   const row = await findVersion(db(c.env.DB), pipeline.id, pipeline.latest_version);
   const spec = row ? storedSpec(row.spec) : null;
   await syncSchedule(c, scope, target, spec ? { version: pipeline.latest_version, spec } : null);
+}
+
+/** Pipelines synced at once after a tenant secret changed; beyond, the cron reconciler catches up. */
+const SECRET_RESYNC_LIMIT = 50;
+
+/**
+ * A tenant secret was written or deleted: the objects of pipelines whose webhooks verify with it get
+ * the new ciphertext (or none). One that fails is logged; its webhooks verify with the old value until
+ * its next save, pause or rotation.
+ */
+export async function resyncSecretUsers(c: Context<AppEnv>, scope: TenantScope, name: string): Promise<void> {
+  const users = await pipelinesUsingSecret(db(c.env.DB), scope.tenant.id, name, SECRET_RESYNC_LIMIT);
+  await Promise.all(
+    users.map((pipeline) =>
+      syncStoredSchedule(c, scope, pipeline, pipeline.paused === 1).catch((error: unknown) =>
+        console.error("webhook secret not synced to its pipeline", pipeline.slug, error),
+      ),
+    ),
+  );
 }

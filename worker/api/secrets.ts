@@ -7,6 +7,7 @@ import { batch, db } from "../db/client";
 import { problems } from "../problem";
 import { authorize } from "./access";
 import { errorResponses, json, jsonBody, newApi } from "./openapi";
+import { resyncSecretUsers } from "./schedule-sync";
 
 const Params = z.object({ t: z.string(), name: SecretName });
 
@@ -51,6 +52,7 @@ export const secretsApi = newApi()
           now,
         ),
       ]);
+      await resyncSecretUsers(c, scope, name);
       return c.body(null, 204);
     },
   )
@@ -108,6 +110,7 @@ export const secretsApi = newApi()
           new Date(),
         ),
       ]);
+      await resyncSecretUsers(c, scope, name);
       return c.body(null, 204);
     },
   );

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { TaskError } from "../engine/task-error";
+import { VERDICTS } from "../hooks/types";
 
 // The one list of task error kinds lives with the engine that records them (a leaf module: zod only).
 export { TASK_ERROR_KINDS, TaskError, TaskErrorKind } from "../engine/task-error";
@@ -145,7 +146,13 @@ export const TriggerView = z.object({
   id: z.string(),
   kind: z.enum(["webhook", "schedule"]),
   url: z.string().optional(),
+  /** Webhooks: how deliveries are verified (DESIGN.md §4). */
+  scheme: z.string().optional(),
+  /** Webhooks: the signing secret, shown to editors and above when it is generated. */
   secret: z.string().optional(),
+  secret_source: z.enum(["generated", "tenant_secret", "none"]).optional(),
+  /** Webhooks: a rotated-out secret keeps verifying until then (ISO), or null. */
+  previous_secret_until: z.string().nullable().optional(),
   cron: z.string().optional(),
   timezone: z.string().optional(),
 });
@@ -256,6 +263,8 @@ export const RunDetail = RunSummary.extend({
   trigger_payload: z.unknown(),
   error: z.string().nullable(),
   tasks: z.array(TaskInstanceView),
+  /** A webhook run: the delivery that started it, and the one it replays (a replay's run). */
+  delivery: z.object({ delivery_id: z.string(), replayed_from: z.string().nullable() }).optional(),
 });
 export type RunDetail = z.infer<typeof RunDetail>;
 export const RunState = z.object({ id: z.string(), status: z.string() });
@@ -289,3 +298,82 @@ export const BackfillRun = z.object({
   status: z.string(),
 });
 export const BackfillResult = z.object({ runs: z.array(BackfillRun), dry_run: z.boolean() });
+
+// Webhook deliveries (API.md "Webhooks"; worker/api/deliveries.ts, worker/hooks)
+export const DeliveryVerdict = z.enum(VERDICTS);
+/** Verdicts of deliveries that were verified: only those can be replayed. */
+export const ReplayableVerdict = z.enum([
+  "accepted",
+  "duplicate",
+  "filtered",
+  "invalid",
+  "over_quota",
+  "failed",
+]);
+export const DeliveryListQuery = ListQuery.extend({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  verdict: DeliveryVerdict.optional(),
+  from: z.iso.datetime({ offset: true }).optional().meta({ description: "Received at or after (ISO 8601)" }),
+  to: z.iso.datetime({ offset: true }).optional().meta({ description: "Received before (ISO 8601)" }),
+});
+export const DeliverySummary = z.object({
+  id: z.string(),
+  received_at: z.string(),
+  trigger: z.string(),
+  verified: z.boolean(),
+  status: DeliveryVerdict,
+  http_status: z.number().int(),
+  run_id: z.string().nullable(),
+  duplicate_of: z.string().nullable(),
+  replayed_from: z.string().nullable(),
+});
+export const DeliveryPage = z.object({ items: z.array(DeliverySummary), next_cursor: z.string().nullable() });
+export const DeliveryDetail = DeliverySummary.extend({
+  detail: z.string().nullable(),
+  headers: z
+    .record(z.string(), z.string())
+    .meta({ description: "Signature, authorization and cookie values redacted" }),
+  query: z.record(z.string(), z.string()),
+  body: z.unknown().meta({ description: "The body as JSON when it parses, else its text" }),
+  body_bytes: z.number().int(),
+  elapsed_ms: z.number(),
+});
+export const ReplayVersion = z.enum(["original", "latest"]).meta({
+  description: "original: the pipeline version the delivery was for; latest: the newest version",
+});
+export const ReplayOneBody = z.strictObject({ version: ReplayVersion.optional() });
+export const ReplayedOne = z.object({
+  run_id: z.string(),
+  delivery_id: z.string(),
+  replayed_from: z.string(),
+});
+export const ReplayRangeBody = z.strictObject({
+  from: z.iso.datetime({ offset: true }).meta({ description: "Received at or after (ISO 8601)" }),
+  to: z.iso.datetime({ offset: true }).meta({ description: "Received before (ISO 8601)" }),
+  verdict: ReplayableVerdict.optional().meta({
+    description: "Deliveries with this verdict (default: accepted)",
+  }),
+  version: ReplayVersion,
+  dry_run: z.boolean().optional(),
+});
+export const ReplayedItem = z.object({
+  delivery_id: z.string(),
+  replay_id: z.string().nullable(),
+  run_id: z.string().nullable(),
+  status: z.string(),
+  version: z.number().int().nullable(),
+});
+export const ReplayRangeResult = z.object({ runs: z.array(ReplayedItem), dry_run: z.boolean() });
+export const RotateSecretBody = z.strictObject({
+  grace: z.string().optional().meta({
+    description: "How long the previous secret keeps verifying (a duration, default 24h, at most 7d)",
+  }),
+});
+export const RotatedSecret = z.object({ secret: z.string(), previous_valid_until: z.string() });
+export const TestDeliveryBody = z.strictObject({
+  body: z.unknown().optional().meta({ description: "The JSON to send (default: a sample event)" }),
+});
+export const TestDeliveryResult = z.object({
+  status: z.number().int(),
+  body: z.record(z.string(), z.unknown()),
+});

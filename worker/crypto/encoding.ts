@@ -19,3 +19,7 @@ export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
   const b64 = text.replaceAll("-", "+").replaceAll("_", "/");
   return fromBase64(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
 }
+
+export function toHex(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+}

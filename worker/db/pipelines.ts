@@ -21,6 +21,28 @@ export function findPipeline(db: Db, tenantId: string, slug: string): Promise<Pi
     .executeTakeFirst();
 }
 
+/** The tenant's pipelines with a webhook trigger that verifies with the tenant secret `name`. */
+export function pipelinesUsingSecret(
+  db: Db,
+  tenantId: string,
+  name: string,
+  limit: number,
+): Promise<PipelineRow[]> {
+  return db
+    .selectFrom("pipelines")
+    .select(["id", "slug", "name", "paused", "latest_version", "schedule", "created_at", "updated_at"])
+    .where("tenant_id", "=", tenantId)
+    .where("id", "in", (sub) =>
+      sub
+        .selectFrom("triggers")
+        .select("pipeline_id")
+        .where("tenant_id", "=", tenantId)
+        .where("secret_name", "=", name),
+    )
+    .limit(limit)
+    .execute();
+}
+
 /** The pipeline and its latest version's spec in one query: what starting a run needs. */
 export function findPipelineWithSpec(db: Db, tenantId: string, slug: string) {
   return db
@@ -81,7 +103,7 @@ export async function listVersions(db: Db, pipelineId: string, limit: number, be
 export function listTriggers(db: Db, pipelineId: string) {
   return db
     .selectFrom("triggers")
-    .select(["hook_id", "trigger_id", "secret"])
+    .select(["hook_id", "trigger_id", "secret", "previous_secret", "previous_until", "secret_name"])
     .where("pipeline_id", "=", pipelineId)
     .execute();
 }

@@ -103,6 +103,11 @@ export interface TriggersTable {
   pipeline_id: string;
   trigger_id: string;
   secret: string | null;
+  /** A rotated-out generated secret and the end of its grace (ISO). */
+  previous_secret: string | null;
+  previous_until: string | null;
+  /** The tenant secret the trigger's spec names, if any. */
+  secret_name: string | null;
   created_at: string;
 }
 

@@ -1,89 +1,107 @@
 /**
- * A delivery inside its pipeline's object, in DESIGN.md §4's order: the hook, the size limit, the
- * paused flag, verification, the payload's JSON Schema, the filter, the dedup key, then the run. Every
- * delivery is recorded in the ledger with its verdict; an accepted one is recorded in the same commit as
- * its run and its dedup key, before the answer leaves, so an acknowledged delivery is never lost.
+ * A delivery inside its pipeline's object, in DESIGN.md §4's order: the hook, the size limit,
+ * verification, the paused flag, the payload's JSON Schema, the filter, the dedup key, then the run.
+ * Every delivery is recorded in the ledger with its verdict; an accepted one is recorded in the same
+ * commit as its run and its dedup key, before the answer leaves, so an acknowledged delivery is never
+ * lost, and an error after that commit still answers 202.
  */
+import type { Quotas } from "../config";
 import { TenantVault } from "../crypto/envelope";
-import { sha256Hex } from "../crypto/random";
-import { parseDuration, type WebhookTrigger } from "../engine";
+import { parseDuration } from "../engine";
 import { schemaMismatch } from "../engine/json-schema";
 import type { Places } from "../pipeline/admission";
 import { truthy } from "../pipeline/evaluate";
-import { evaluate } from "../pipeline/render";
+import type { Timers } from "../pipeline/timers";
 import type { PipelineIdentity } from "../pipeline/types";
 import { type ProblemCode, ProblemError } from "../problem";
-import { bodyValue, type DeliveryLedger } from "./ledger";
-import type { DeliveryAnswer, DeliveryInput, HookConfig, Verdict } from "./types";
+import { dedupKey, evaluateHook, type HookPayload } from "./keys";
+import { bodyValue, type DeliveryLedger, graceEnd } from "./ledger";
+import { HookSweeps } from "./sweeps";
+import type { DeliveryAnswer, DeliveryInput, DeliverySummary, HookConfig, Verdict } from "./types";
 import { verifyDelivery } from "./verify";
 
-/** Steps a filter or dedupe expression may take (a task instance gets 400,000 for all of its own). */
-export const HOOK_STEP_BUDGET = 50_000;
-/** Bytes of an unverified delivery's body kept in the ledger. */
+export type { HookPayload } from "./keys";
+
+/** Bytes of an unverified or duplicate delivery's body kept in the ledger. */
 export const REJECTED_BODY_BYTES = 16 * 1024;
-/** Dedup keys longer than this are hashed: the key is stored with every accepted delivery. */
-const MAX_KEY_CHARS = 200;
+/** `trigger` as a run stores it (headers, body as JSON or text, query) may not exceed this. */
+export const MAX_TRIGGER_BYTES = 1536 * 1024;
+/** Deliveries anyone who knows the URL can make us record (unverified, too large), per minute. */
+export const UNVERIFIED_RECORDS_PER_MINUTE = 120;
+/** Verified deliveries that start no run (filtered, duplicate, invalid, over quota), per minute. */
+export const IDLE_RECORDS_PER_MINUTE = 1_200;
+const DEFAULT_DEDUP_WINDOW_MS = 24 * 3_600_000;
 
-/** What `trigger` is to a webhook run's expressions, and the input of `filter` and `dedupe`. */
-export type HookPayload = { headers: Record<string, string>; body: unknown; query: Record<string, string> };
+/** One run to start for a delivery: its version, its `trigger`, and what to record in its turn. */
+export type StartItem = { version: number; payload: HookPayload; record: (runId: string) => void };
+export type Started =
+  | Exclude<Places, { kind: "admitted" }>
+  | { kind: "created"; runs: { id: string; status: string }[] };
 
-/** What the object does for the desk: who it is, and starting one run (admitted, created, recorded). */
+/** What the object does for the desk. */
 export type DeskHost = {
   identity(): PipelineIdentity | null;
-  /** Asks the tenant's ledger for a place, then calls `create` in one synchronous turn with the id. */
+  /** The latest version the object has, and whether it still has a given one (replay). */
+  latestVersion(): number | null;
+  hasVersion(version: number): boolean;
+  /**
+   * Asks the tenant's ledger for one place per item (a live delivery also spends the deliveries-per-
+   * minute budget), then creates the runs in one synchronous turn, each item's `record` in it.
+   */
   start(
     identity: PipelineIdentity,
-    version: number,
-    payload: HookPayload,
-    record: (runId: string) => void,
-  ): Promise<
-    Exclude<Places, { kind: "admitted" }> | { kind: "created"; run: { id: string; status: string } }
-  >;
-  /** The run's status and its leaf tasks' outputs, for `respond: sync`. */
-  outcome(runId: string): { status: string; output: Record<string, unknown> } | null;
+    items: readonly StartItem[],
+    quotas: Quotas,
+    live: boolean,
+  ): Promise<Started>;
+  /** The run's status and leaf outputs once it finishes within `ms`, else null (`respond: sync`). */
+  finished(runId: string, ms: number): Promise<{ status: string; output: Record<string, unknown> } | null>;
+  /** A delivery was recorded (the live view shows it). */
+  recorded(summary: DeliverySummary): void;
 };
 
-type Context = {
-  input: DeliveryInput;
-  id: string;
-  hook: HookConfig | null;
-  started: number;
-  replayed_from?: string;
-};
-
-const FINISHED = new Set(["success", "failed", "cancelled"]);
+type Context = { input: DeliveryInput; id: string; hook: HookConfig; started: number; verified: boolean };
 
 export class HookDesk {
+  readonly sweeps: HookSweeps;
   /** Dedup keys whose delivery is being admitted now: a duplicate arriving meanwhile waits for it. */
   private readonly inFlight = new Map<string, Promise<void>>();
-  /** Opened secrets per hook, kept while its config is unchanged (a settled value, never a promise). */
+  /** Opened secrets per hook, kept while its live secrets are unchanged (settled values, never promises). */
   private readonly opened = new Map<string, { config: string; secrets: string[] }>();
+  private readonly unverifiedBudget = new MinuteBudget(UNVERIFIED_RECORDS_PER_MINUTE);
+  private readonly idleBudget = new MinuteBudget(IDLE_RECORDS_PER_MINUTE);
 
   constructor(
-    private readonly ledger: DeliveryLedger,
+    readonly ledger: DeliveryLedger,
     private readonly env: Env,
     private readonly host: DeskHost,
-  ) {}
+    timers: Timers,
+  ) {
+    this.sweeps = new HookSweeps(ledger, timers, () => this.opened.clear());
+  }
 
   /** The hooks of the latest version (the API syncs them on save, pause, rotation). */
   sync(hooks: readonly HookConfig[]): void {
     this.ledger.setHooks(hooks);
     this.opened.clear();
+    this.sweeps.graceEnds(graceEnd(hooks));
   }
 
   async receive(input: DeliveryInput): Promise<DeliveryAnswer> {
+    const hook = this.ledger.hook(input.hook_id);
+    // An unknown hook records nothing: there is no trigger to file it under.
+    if (!hook) return problem(404, "not_found", "No such webhook.");
     const ctx: Context = {
       input,
-      id: `dlv_${crypto.randomUUID().replaceAll("-", "")}`,
-      hook: this.ledger.hook(input.hook_id),
+      hook,
+      id: newDeliveryId(),
       started: performance.now(),
+      verified: false,
     };
-    // An unknown hook records nothing: there is no trigger to file it under.
-    if (!ctx.hook) return problem(404, "not_found", "No such webhook.");
     try {
-      return await this.decide(ctx, ctx.hook);
+      return await this.decide(ctx, hook);
     } catch (error) {
-      console.error("webhook delivery not handled", ctx.hook.trigger.id, error);
+      console.error("webhook delivery not handled", hook.trigger.id, error);
       const answer = problem(503, "unavailable", "The delivery could not be recorded; send it again.", 5);
       this.tryRecord(ctx, "failed", answer, String(error instanceof Error ? error.message : error));
       return answer;
@@ -96,42 +114,34 @@ export class HookDesk {
     if (input.too_large) {
       return this.reject(ctx, "too_large", 413, "payload_too_large", "The delivery is larger than 1 MiB.");
     }
-    if (hook.paused) return this.reject(ctx, "paused", 410, "gone", "The pipeline is paused.");
     const headers = new Headers(input.headers);
-    const verdict = await verifyDelivery(trigger.verify, await this.secretsOf(hook), {
+    const verdict = await verifyDelivery(trigger.verify, await this.openSecrets(hook), {
       headers,
       body: input.body,
       now: input.received_at,
     });
     if (!verdict.ok) {
-      // The sender learns only that verification failed, never whether a secret exists or which part.
-      return this.reject(
-        ctx,
-        "unverified",
-        401,
-        "unauthenticated",
-        "The delivery could not be verified.",
-        verdict.reason,
-      );
+      // The sender learns only that verification failed, never whether a secret exists or which part;
+      // the paused flag is told only to a sender that verified.
+      const detail = "The delivery could not be verified.";
+      return this.reject(ctx, "unverified", 401, "unauthenticated", detail, verdict.reason);
     }
-    const payload: HookPayload = {
-      headers: Object.fromEntries([...headers].map(([k, v]) => [k.toLowerCase(), v])),
-      body: bodyValue(input.body),
-      query: input.query,
-    };
+    ctx.verified = true;
+    if (hook.paused) return this.reject(ctx, "paused", 410, "gone", "The pipeline is paused.");
+    const payload = payloadOf(headers, input.body, input.query);
+    if (tooLargeForRun(payload)) {
+      const detail = "The delivery's headers and body, as the run's trigger data, are larger than 1.5 MiB.";
+      return this.reject(ctx, "too_large", 413, "payload_too_large", detail);
+    }
     if (trigger.schema) {
       const mismatch = schemaMismatch(trigger.schema, payload.body);
-      if (mismatch)
-        return this.reject(
-          ctx,
-          "invalid",
-          422,
-          "validation",
-          `The payload does not match the trigger's schema: ${mismatch.message}`,
-        );
+      if (mismatch) {
+        const detail = `The payload does not match the trigger's schema: ${mismatch.message}`;
+        return this.reject(ctx, "invalid", 422, "validation", detail);
+      }
     }
     if (trigger.filter !== undefined) {
-      const kept = await this.expression(trigger.filter, payload);
+      const kept = await evaluateHook(trigger.filter, payload);
       if (!kept.ok)
         return this.reject(ctx, "failed", 422, "validation", `The trigger's filter failed: ${kept.message}`);
       if (!truthy(kept.value)) {
@@ -140,25 +150,23 @@ export class HookDesk {
         return answer;
       }
     }
-    const key = await this.dedupKey(trigger, headers, payload);
+    const key = await dedupKey(trigger, headers, payload);
     if (key !== null && !key.ok) {
       return this.reject(ctx, "failed", 422, "validation", `The trigger's dedupe failed: ${key.message}`);
     }
-    return key === null
-      ? this.start(ctx, hook, payload, null)
-      : this.startOnce(ctx, hook, payload, key.value);
+    const accepted =
+      key === null ? await this.start(ctx, payload, null) : await this.startOnce(ctx, payload, key.value);
+    if (accepted.status !== 202 || trigger.respond.mode !== "sync") return accepted;
+    // After the dedup slot is free: a duplicate need not wait for this run to finish.
+    return this.waitFor(String(accepted.body.run_id), trigger.respond.deadline_ms, accepted);
   }
 
   /** One run per dedup key within the window, also when duplicates arrive while the first is admitted. */
-  private async startOnce(
-    ctx: Context,
-    hook: HookConfig,
-    payload: HookPayload,
-    key: string,
-  ): Promise<DeliveryAnswer> {
-    const slot = `${hook.trigger.id}\u0000${key}`;
+  private async startOnce(ctx: Context, payload: HookPayload, key: string): Promise<DeliveryAnswer> {
+    const triggerId = ctx.hook.trigger.id;
+    const slot = `${triggerId}\u0000${key}`;
     for (;;) {
-      const seen = this.ledger.seen(hook.trigger.id, key, Date.now());
+      const seen = this.ledger.seen(triggerId, key, Date.now());
       if (seen) {
         const answer = { status: 200, body: { run_id: seen.run, delivery_id: ctx.id, duplicate: true } };
         this.record(ctx, "duplicate", answer, null, { run_id: seen.run, duplicate_of: seen.delivery });
@@ -171,33 +179,44 @@ export class HookDesk {
     let done = () => {};
     this.inFlight.set(slot, new Promise<void>((resolve) => (done = resolve)));
     try {
-      return await this.start(ctx, hook, payload, key);
+      return await this.start(ctx, payload, key);
     } finally {
       this.inFlight.delete(slot);
       done();
     }
   }
 
-  private async start(
-    ctx: Context,
-    hook: HookConfig,
-    payload: HookPayload,
-    key: string | null,
-  ): Promise<DeliveryAnswer> {
+  private async start(ctx: Context, payload: HookPayload, key: string | null): Promise<DeliveryAnswer> {
     const identity = this.host.identity();
     if (!identity) throw new Error("a webhook of an object that has no identity yet");
-    const version = hook.version;
+    const { hook } = ctx;
     let answer: DeliveryAnswer | null = null;
-    const started = await this.host.start(identity, version, payload, (runId) => {
-      const status_url = `${identity.origin}/api/tenants/${identity.tenant_slug}/pipelines/${identity.pipeline_slug}/runs/${runId}`;
-      answer = { status: 202, body: { run_id: runId, delivery_id: ctx.id, status_url } };
+    const record = (runId: string) => {
+      answer = {
+        status: 202,
+        body: { run_id: runId, delivery_id: ctx.id, status_url: statusUrl(identity, runId) },
+      };
       // In the run's turn: the delivery, its run and its key commit together.
       this.record(ctx, "accepted", answer, null, { run_id: runId });
       if (key !== null) {
-        const window = parseDuration(hook.trigger.dedupe_window) ?? 24 * 3_600_000;
-        this.ledger.rememberKey(hook.trigger.id, key, ctx.id, runId, ctx.input.received_at + window);
+        const window = parseDuration(hook.trigger.dedupe_window) ?? DEFAULT_DEDUP_WINDOW_MS;
+        const expiresAt = ctx.input.received_at + window;
+        this.ledger.rememberKey(hook.trigger.id, key, ctx.id, runId, expiresAt);
+        this.sweeps.keyRemembered(expiresAt);
       }
-    });
+    };
+    let started: Started;
+    try {
+      const item = { version: hook.version, payload, record };
+      started = await this.host.start(identity, [item], ctx.input.quotas, true);
+    } catch (error) {
+      // The run and its delivery committed before the error: the sender must not send it again.
+      if (answer) {
+        console.error("webhook run started, then an error", hook.trigger.id, error);
+        return answer;
+      }
+      throw error;
+    }
     if (started.kind === "refused") {
       const { refused } = started;
       const detail =
@@ -207,78 +226,42 @@ export class HookDesk {
       return this.reject(ctx, "over_quota", 429, "quota_exceeded", detail, undefined, refused.retry_after_s);
     }
     if (started.kind === "unavailable") {
-      return this.reject(
-        ctx,
-        "failed",
-        503,
-        "unavailable",
-        "Run quotas cannot be checked right now; send it again.",
-        undefined,
-        5,
-      );
+      const detail = "Run quotas cannot be checked right now; send it again.";
+      return this.reject(ctx, "failed", 503, "unavailable", detail, undefined, 5);
     }
-    const accepted = answer ?? { status: 202, body: { run_id: started.run.id, delivery_id: ctx.id } };
-    if (hook.trigger.respond.mode === "sync")
-      return this.waitFor(started.run.id, hook.trigger.respond.deadline_ms, accepted);
-    return accepted;
+    const run = started.runs[0];
+    return answer ?? { status: 202, body: { run_id: run?.id, delivery_id: ctx.id } };
   }
 
-  /** `respond: sync`: the run's output if it finishes within the deadline, else the 202. */
+  /** `respond: sync`: the run's output if it finishes within the deadline, else the 202 as it was. */
   private async waitFor(
     runId: string,
     deadlineMs: number,
     accepted: DeliveryAnswer,
   ): Promise<DeliveryAnswer> {
-    const until = performance.now() + deadlineMs;
-    for (;;) {
-      const outcome = this.host.outcome(runId);
-      if (outcome && FINISHED.has(outcome.status)) {
-        return { status: 200, body: { run_id: runId, status: outcome.status, output: outcome.output } };
-      }
-      if (performance.now() >= until) return accepted;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-
-  private async dedupKey(
-    trigger: WebhookTrigger,
-    headers: Headers,
-    payload: HookPayload,
-  ): Promise<{ ok: true; value: string } | { ok: false; message: string } | null> {
-    let value: unknown;
-    if (trigger.dedupe !== undefined) {
-      const result = await this.expression(trigger.dedupe, payload);
-      if (!result.ok) return result;
-      value = result.value;
-    } else value = schemeDeliveryId(trigger.verify.scheme, headers, payload.body);
-    if (value === undefined || value === null || value === "") return null;
-    const text = typeof value === "string" ? value : JSON.stringify(value);
-    return { ok: true, value: text.length > MAX_KEY_CHARS ? `sha256:${await sha256Hex(text)}` : text };
-  }
-
-  private async expression(
-    expr: string,
-    payload: HookPayload,
-  ): Promise<{ ok: true; value: unknown } | { ok: false; message: string }> {
     try {
-      return { ok: true, value: await evaluate(expr, payload, { remaining: HOOK_STEP_BUDGET }) };
+      const outcome = await this.host.finished(runId, deadlineMs);
+      if (!outcome) return accepted;
+      return { status: 200, body: { run_id: runId, status: outcome.status, output: outcome.output } };
     } catch (error) {
-      return { ok: false, message: error instanceof Error ? error.message : String(error) };
+      console.error("webhook run started; its outcome could not be read", runId, error);
+      return accepted;
     }
   }
 
-  private async secretsOf(hook: HookConfig): Promise<string[]> {
-    const config = JSON.stringify(hook.secrets);
-    const kept = this.opened.get(hook.hook_id);
+  /** The secrets that verify now (two during a rotation's grace), opened once while they stay the same. */
+  async openSecrets(hook: HookConfig): Promise<string[]> {
     const now = Date.now();
     const live = hook.secrets.filter((s) => s.until === null || s.until > now);
-    if (kept && kept.config === config && live.length === hook.secrets.length) return kept.secrets;
     if (live.length === 0) return [];
+    const config = JSON.stringify(live);
+    const kept = this.opened.get(hook.hook_id);
+    if (kept && kept.config === config) return kept.secrets;
     const identity = this.host.identity();
     if (!identity) return [];
     const vault = await TenantVault.open(this.env.MASTER_KEY, identity.tenant_id, hook.data_key);
     const secrets = await Promise.all(live.map((s) => vault.decrypt(s.ciphertext, s.context)));
-    this.opened.set(hook.hook_id, { config: JSON.stringify(live), secrets });
+    this.opened.set(hook.hook_id, { config, secrets });
     return secrets;
   }
 
@@ -303,25 +286,33 @@ export class HookDesk {
     detail: string | null,
     links: { run_id?: string; duplicate_of?: string } = {},
   ): void {
-    this.ledger.record({
+    // Beyond a minute's budget, what starts no run is answered but not kept: a flood of bad or idle
+    // deliveries must not fill the object's storage.
+    if (verdict !== "accepted") {
+      const budget = ctx.verified ? this.idleBudget : this.unverifiedBudget;
+      if (!budget.take(ctx.input.received_at)) return;
+    }
+    // An unverified or duplicate delivery keeps only the start of its body.
+    const cut = !ctx.verified || verdict === "duplicate";
+    const summary = this.ledger.record({
       id: ctx.id,
-      trigger_id: ctx.hook?.trigger.id ?? "",
+      trigger_id: ctx.hook.trigger.id,
+      version: ctx.hook.version,
+      verified: ctx.verified,
       received_at: ctx.input.received_at,
       verdict,
       status: answer.status,
       detail,
       headers: ctx.input.headers,
       query: ctx.input.query,
-      // An unverified delivery keeps only the start of its body: anyone who knows the URL can send them.
-      body:
-        verdict === "unverified" || verdict === "paused"
-          ? ctx.input.body.slice(0, REJECTED_BODY_BYTES)
-          : ctx.input.body,
+      body: cut ? ctx.input.body.slice(0, REJECTED_BODY_BYTES) : ctx.input.body,
       run_id: links.run_id ?? null,
       duplicate_of: links.duplicate_of ?? null,
-      replayed_from: ctx.replayed_from ?? null,
+      replayed_from: null,
       elapsed_ms: performance.now() - ctx.started,
     });
+    this.sweeps.recorded(ctx.input.received_at);
+    this.host.recorded(summary);
   }
 
   private tryRecord(ctx: Context, verdict: Verdict, answer: DeliveryAnswer, detail: string): void {
@@ -333,29 +324,61 @@ export class HookDesk {
   }
 }
 
-/** The delivery id the scheme's sender puts in every delivery (retries keep it), or null. */
-function schemeDeliveryId(
-  scheme: WebhookTrigger["verify"]["scheme"],
-  headers: Headers,
-  body: unknown,
-): unknown {
-  const field = (name: string) =>
-    typeof body === "object" && body !== null ? (body as Record<string, unknown>)[name] : undefined;
-  switch (scheme) {
-    case "standard":
-      return headers.get("webhook-id");
-    case "github":
-      return headers.get("x-github-delivery");
-    case "stripe":
-      return field("id");
-    case "slack":
-      return field("event_id");
-    default:
-      return headers.get("idempotency-key");
+/** At most `limit` per minute of the object's clock (a fixed window; in memory, per object). */
+class MinuteBudget {
+  private window = 0;
+  private used = 0;
+  constructor(private readonly limit: number) {}
+
+  take(now: number): boolean {
+    const window = Math.floor(now / 60_000);
+    if (window !== this.window) {
+      this.window = window;
+      this.used = 0;
+    }
+    if (this.used >= this.limit) return false;
+    this.used++;
+    return true;
   }
 }
 
-function problem(status: number, code: ProblemCode, detail: string, retryAfter?: number): DeliveryAnswer {
+export function newDeliveryId(): string {
+  return `dlv_${crypto.randomUUID().replaceAll("-", "")}`;
+}
+
+export function payloadOf(
+  headers: Headers | readonly [string, string][],
+  body: Uint8Array,
+  query: Record<string, string>,
+): HookPayload {
+  const entries = headers instanceof Headers ? [...headers] : headers;
+  return {
+    headers: Object.fromEntries(entries.map(([k, v]) => [k.toLowerCase(), v])),
+    body: bodyValue(body),
+    query,
+  };
+}
+
+export function statusUrl(identity: PipelineIdentity, runId: string): string {
+  return `${identity.origin}/api/tenants/${identity.tenant_slug}/pipelines/${identity.pipeline_slug}/runs/${runId}`;
+}
+
+/**
+ * Whether `trigger` would be too large to store with its run: a body that is not UTF-8 text or JSON
+ * grows as text (each bad byte is a 3-byte replacement character, and JSON escapes grow too).
+ */
+export function tooLargeForRun(payload: HookPayload): boolean {
+  const json = JSON.stringify(payload);
+  // A UTF-16 unit is at most 3 bytes of UTF-8: only a long text needs encoding to know.
+  return json.length * 3 > MAX_TRIGGER_BYTES && new TextEncoder().encode(json).length > MAX_TRIGGER_BYTES;
+}
+
+export function problem(
+  status: number,
+  code: ProblemCode,
+  detail: string,
+  retryAfter?: number,
+): DeliveryAnswer {
   return {
     status,
     body: new ProblemError(status, code, detail).toJSON(),

@@ -5,15 +5,16 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
+import { quotasOf } from "../config";
 import { problems } from "../problem";
 import { hookObject } from "./hook-id";
 import type { DeliveryAnswer, DeliveryInput } from "./types";
 
 /** The largest delivery body kept (DESIGN.md §4). */
 export const MAX_DELIVERY_BYTES = 1024 * 1024;
-/** Headers kept per delivery, and characters per value: the rest is not recorded. */
-const MAX_HEADERS = 100;
+/** Characters kept per header value, and query parameters kept per delivery. */
 const MAX_HEADER_CHARS = 8_192;
+const MAX_QUERY_PARAMS = 100;
 
 export const hooksIngress = new Hono<AppEnv>().post("/:hook_id", async (c) => {
   const hookId = c.req.param("hook_id");
@@ -24,13 +25,14 @@ export const hooksIngress = new Hono<AppEnv>().post("/:hook_id", async (c) => {
   const url = new URL(c.req.url);
   const input: DeliveryInput = {
     hook_id: hookId,
-    headers: [...c.req.raw.headers]
-      .slice(0, MAX_HEADERS)
-      .map(([name, value]) => [name, value.slice(0, MAX_HEADER_CHARS)]),
-    query: Object.fromEntries([...url.searchParams].slice(0, MAX_HEADERS)),
+    // Every header reaches verification (the platform bounds their total size); the ledger records
+    // a bounded part of them (ledger.ts capHeaders).
+    headers: [...c.req.raw.headers].map(([name, value]) => [name, value.slice(0, MAX_HEADER_CHARS)]),
+    query: Object.fromEntries([...url.searchParams].slice(0, MAX_QUERY_PARAMS)),
     body,
     too_large: tooLarge,
     received_at: receivedAt,
+    quotas: quotasOf(c.env),
   };
   // The RPC types cannot name `unknown` fields; the object's answer is a DeliveryAnswer.
   const answer = (await stub.receiveDelivery(input)) as unknown as DeliveryAnswer;

@@ -1,5 +1,6 @@
 /** What the API tells a pipeline's object about its webhooks, and what ingress and the object exchange. */
 import { z } from "zod";
+import type { Quotas } from "../config";
 import { WebhookTrigger } from "../engine/spec/trigger";
 
 /** A secret as stored in D1, sealed under the tenant's data key for `context`. */
@@ -45,6 +46,8 @@ export type DeliveryInput = {
   body: Uint8Array;
   too_large: boolean;
   received_at: number;
+  /** The tenant's quotas, as the Worker's vars say (the API passes them the same way for runs). */
+  quotas: Quotas;
 };
 
 /** The HTTP answer the object decided; ingress sends it as is (problem+json for 4xx). */

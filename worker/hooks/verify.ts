@@ -14,6 +14,11 @@ export type Verdict = { ok: true } | { ok: false; reason: string };
 export const DEFAULT_TOLERANCE_MS = 300_000;
 
 const OK: Verdict = { ok: true };
+/**
+ * Checked against when a trigger has no secret, so that failing takes as long as a real check. Its
+ * verdict is thrown away, so it need not be secret.
+ */
+const NO_SECRET = `whsec_${"A".repeat(43)}=`;
 const refuse = (reason: string): Verdict => ({ ok: false, reason });
 const utf8 = new TextEncoder();
 
@@ -23,8 +28,15 @@ export async function verifyDelivery(
   received: Received,
 ): Promise<Verdict> {
   if (verify.scheme === "none") return OK;
-  const toleranceMs = (verify.tolerance && parseDuration(verify.tolerance)) || DEFAULT_TOLERANCE_MS;
-  if (secrets.length === 0) return refuse("the trigger has no secret to verify with");
+  const toleranceMs =
+    verify.tolerance === undefined
+      ? DEFAULT_TOLERANCE_MS
+      : (parseDuration(verify.tolerance) ?? DEFAULT_TOLERANCE_MS);
+  if (secrets.length === 0) {
+    // As long as a real check: the answer's timing must not tell whether the trigger has a secret.
+    await SCHEMES[verify.scheme](verify, NO_SECRET, received, toleranceMs);
+    return refuse("the trigger has no secret to verify with");
+  }
   let last: Verdict = refuse("no secret matched");
   for (const secret of secrets) {
     last = await SCHEMES[verify.scheme](verify, secret, received, toleranceMs);
@@ -118,7 +130,12 @@ async function verifyStandard(
   if (secret.startsWith("whpk_")) {
     const key = fromBase64Safe(secret.slice(5));
     if (!key) return refuse("the public key is not base64");
-    const publicKey = await crypto.subtle.importKey("raw", key, "Ed25519", false, ["verify"]);
+    let publicKey: CryptoKey;
+    try {
+      publicKey = await crypto.subtle.importKey("raw", key, "Ed25519", false, ["verify"]);
+    } catch {
+      return refuse("the public key is not an Ed25519 key");
+    }
     for (const { version, value } of signatures) {
       if (version === "v1a" && value && (await crypto.subtle.verify("Ed25519", publicKey, value, content)))
         return OK;
@@ -132,7 +149,7 @@ async function verifyStandard(
   return matchesAny(await hmac("SHA-256", key, content), v1);
 }
 
-const HMAC_ALGORITHMS = { sha1: "SHA-1", sha256: "SHA-256", sha512: "SHA-512" } as const;
+export const HMAC_ALGORITHMS = { sha1: "SHA-1", sha256: "SHA-256", sha512: "SHA-512" } as const;
 
 /** Generic HMAC: the options say the algorithm, header, prefix, encoding and what is signed. */
 async function verifyGenericHmac(
@@ -154,7 +171,7 @@ async function verifyGenericHmac(
 }
 
 /** The bytes a generic HMAC signs: text, `{body}` (raw) and `{headers.name}`; a missing header is a refusal. */
-function signedContent(template: string, headers: Headers, body: Uint8Array): Uint8Array | string {
+export function signedContent(template: string, headers: Headers, body: Uint8Array): Uint8Array | string {
   const parts: Uint8Array[] = [];
   for (const piece of template.split(/(\{body\}|\{headers\.[a-z0-9-]+\})/)) {
     if (piece === "{body}") parts.push(body);
@@ -175,7 +192,7 @@ function outsideTolerance(seconds: string, now: number, toleranceMs: number): Ve
     : null;
 }
 
-async function hmac(
+export async function hmac(
   hash: "SHA-1" | "SHA-256" | "SHA-512",
   key: Uint8Array,
   content: Uint8Array,
@@ -217,7 +234,7 @@ function fromBase64Safe(text: string): Uint8Array<ArrayBuffer> | null {
   }
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+export function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const part of parts) {

@@ -17,7 +17,7 @@ import { loadSecrets, secretNames } from "./scope";
 import { Slots } from "./slots";
 import { Store, type StoredRun } from "./store";
 import { Summaries } from "./summaries";
-import { Timers } from "./timers";
+import { type RunTimer, Timers } from "./timers";
 import { type Applied, type Attachments, type Delivery, type Job, Transitions } from "./transition";
 import type { Changed, CreateRunInput } from "./types";
 
@@ -36,6 +36,8 @@ export class Driver {
   private readonly slots: Slots;
   private sharing = false;
   private readonly inbox = new Inbox((run, items) => this.applyAnswers(run, items));
+  /** Who waits for a run to finish (a `respond: sync` delivery), by run. */
+  private readonly finishWaiters = new Map<string, Set<() => void>>();
   /** Runs whose recovery is still owed (null until the first recover()); see recover(). */
   private unrecovered: Set<string> | null = null;
   private recoverAfter = 0;
@@ -120,21 +122,9 @@ export class Driver {
     return cancelled;
   }
 
-  /**
-   * Due timers, each in its own try/catch: one bad row must not stop the others. A row that throws
-   * comes back after a backoff: dropping it could leave its run waiting forever for a retry or timeout.
-   */
-  deliverDueTimers(now: number): void {
-    this.recover();
-    for (const timer of this.timers.due(now)) {
-      try {
-        this.step(timer.run, { type: "timer", timer: timer.ref }, { timer });
-      } catch (error) {
-        const retry = this.timers.retryLater(timer, now);
-        const when = retry === null ? "replaced" : `retry at ${new Date(retry).toISOString()}`;
-        console.error("timer failed", timer.run, timer.id, `attempt ${timer.attempts + 1}, ${when}`, error);
-      }
-    }
+  /** A run's due timer (Timers.dispatch): one transition, which consumes the row whatever it decides. */
+  deliverTimer(timer: RunTimer): void {
+    this.step(timer.run, { type: "timer", timer: timer.ref }, { timer });
   }
 
   async deliverCallback(token: string, body: unknown): Promise<Changed<null>> {
@@ -229,9 +219,27 @@ export class Driver {
     return result;
   }
 
+  /** Resolves true when the run finishes within `ms`, false after it (the run's status is not read). */
+  finished(runId: string, ms: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const waiters = this.finishWaiters.get(runId) ?? new Set();
+      this.finishWaiters.set(runId, waiters);
+      const done = (finished: boolean) => {
+        clearTimeout(timer);
+        waiters.delete(wake);
+        if (waiters.size === 0) this.finishWaiters.delete(runId);
+        resolve(finished);
+      };
+      const wake = () => done(true);
+      const timer = setTimeout(() => done(false), ms);
+      waiters.add(wake);
+    });
+  }
+
   /** The work an applied transition asks for, and the slots or run places it may have freed. */
   private after(runId: string, result: Applied): void {
     if (result.kind !== "applied") return;
+    if (result.finished) for (const wake of [...(this.finishWaiters.get(runId) ?? [])]) wake();
     this.pump.push(result.jobs);
     if (result.finished) this.startQueued();
     this.shareSlots(runId);

@@ -7,6 +7,10 @@
 import { z } from "zod";
 import type { Principal } from "../auth/principal";
 import type { LiveEvent } from "../engine";
+import type { DeliverySummary } from "../hooks/types";
+
+/** A webhook delivery was recorded (worker/hooks): the delivery inspector lists it live. */
+export type DeliveryEvent = { type: "delivery"; delivery: DeliverySummary; at: number };
 
 /** Who a socket belongs to, as the Worker authorised it at the upgrade. */
 export const Watcher = z.discriminatedUnion("kind", [
@@ -77,7 +81,7 @@ export class Live {
     }
   }
 
-  broadcast(events: readonly LiveEvent[]): void {
+  broadcast(events: readonly (LiveEvent | DeliveryEvent)[]): void {
     if (events.length === 0) return;
     const sockets = this.ctx.getWebSockets();
     if (sockets.length === 0) return;

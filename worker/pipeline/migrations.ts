@@ -58,6 +58,15 @@ const STEPS: readonly string[] = [
      trigger_id TEXT NOT NULL, key TEXT NOT NULL, delivery TEXT NOT NULL, run TEXT NOT NULL,
      expires_at INTEGER NOT NULL, PRIMARY KEY (trigger_id, key));
    CREATE INDEX dedup_keys_by_expiry ON dedup_keys (expires_at);`,
+  // Every timer has a kind (timers.ts dispatches by it). A delivery says whether it was verified (only
+  // those can be replayed) and which version it was for (replay's "original").
+  `ALTER TABLE timers ADD COLUMN kind TEXT NOT NULL DEFAULT 'run';
+   UPDATE timers SET kind = 'schedule' WHERE run = '~schedule';
+   ALTER TABLE deliveries ADD COLUMN verified INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE deliveries ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+   UPDATE deliveries SET verified = 1 WHERE verdict NOT IN ('unverified', 'too_large', 'paused');
+   CREATE INDEX deliveries_by_run ON deliveries (run_id) WHERE run_id IS NOT NULL;
+   CREATE INDEX deliveries_by_verdict ON deliveries (verdict, seq);`,
 ];
 
 /**

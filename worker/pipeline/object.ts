@@ -4,11 +4,13 @@
  * starts work hands the rest of the chain to `waitUntil` and re-arms the alarm.
  */
 import { DurableObject } from "cloudflare:workers";
-import { quotasOf } from "../config";
+import type { Quotas } from "../config";
 import type { DispatchReport } from "../dispatcher/batch";
 import type { RunEvent, RunStatus } from "../engine";
 import { type DeskHost, HookDesk } from "../hooks/desk";
 import { DeliveryLedger, type DeliveryQuery } from "../hooks/ledger";
+import { type Replayed, type ReplayRange, Replays, type ReplayVersion } from "../hooks/replay";
+import { sampleBody, signSample } from "../hooks/sign";
 import type { DeliveryAnswer, DeliveryDetail, DeliveryInput, DeliverySummary } from "../hooks/types";
 import type { Refusal, RunQuotas } from "../tenant/ledger";
 import { admitRuns, releaseRuns } from "./admission";
@@ -53,7 +55,9 @@ export class PipelineDO extends DurableObject<Env> {
   private readonly keys: IdempotencyKeys;
   private readonly watchers: Watchers;
   private readonly desk: HookDesk;
-  private readonly deliveries: DeliveryLedger;
+  private readonly replays: Replays;
+  /** A range replay under way: two at once could each re-drive the same deliveries. */
+  private replaying = false;
   /** Idempotency keys whose request is being answered now (see claimed()). */
   private readonly claiming = new Set<string>();
   /** The schedule fire under way, if any (fireSchedule runs one at a time). */
@@ -67,8 +71,9 @@ export class PipelineDO extends DurableObject<Env> {
     this.clock = new Clock(ctx, this.driver);
     this.keys = new IdempotencyKeys(ctx.storage.sql);
     this.watchers = new Watchers(this.driver.live, env.DB);
-    this.deliveries = new DeliveryLedger(ctx.storage.sql);
-    this.desk = new HookDesk(this.deliveries, env, this.deskHost());
+    const host = this.deskHost();
+    this.desk = new HookDesk(new DeliveryLedger(ctx.storage.sql), env, host, this.driver.timers);
+    this.replays = new Replays(this.desk.ledger, host, this.desk.sweeps);
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
   }
 
@@ -135,8 +140,13 @@ export class PipelineDO extends DurableObject<Env> {
     return this.keys.find(claim, Date.now());
   }
 
-  getRun(id: string): RunDetail | null {
-    return runDetail(this.driver, id);
+  getRun(
+    id: string,
+  ): (RunDetail & { delivery?: { delivery_id: string; replayed_from: string | null } }) | null {
+    const detail = runDetail(this.driver, id);
+    if (detail?.trigger !== "webhook") return detail;
+    const delivery = this.desk.ledger.ofRun(id);
+    return delivery ? { ...detail, delivery } : detail;
   }
 
   listRuns(query: { status?: RunStatus; limit: number; cursor?: string }): {
@@ -193,7 +203,8 @@ export class PipelineDO extends DurableObject<Env> {
    */
   async retire(reason: string): Promise<{ cancelled: number }> {
     this.clock.stop();
-    // Its webhooks answer 404 from now on.
+    // Its webhooks answer 404 from now on, also after a sync that was on its way.
+    this.driver.store.retire();
     this.desk.sync([]);
     const cancelled = this.driver.cancelAll(reason);
     await this.continue();
@@ -203,6 +214,7 @@ export class PipelineDO extends DurableObject<Env> {
   /** After the deletion reached D1: every row of the pipeline goes, and with no timer left, the alarm. */
   async purge(): Promise<void> {
     emptyDataTables(this.ctx.storage);
+    this.driver.store.retire();
     this.driver.store.forget();
     await this.driver.timers.arm(this.watchdog());
   }
@@ -230,8 +242,11 @@ export class PipelineDO extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     try {
       this.driver.recover();
-      await this.fireSchedule();
-      this.driver.deliverDueTimers(Date.now());
+      await this.driver.timers.dispatch(Date.now(), {
+        run: (timer) => this.driver.deliverTimer(timer),
+        schedule: () => this.fireSchedule(),
+        hooks: (timer, now) => this.desk.sweeps.sweep(timer.id, now),
+      });
       // After the due timers: their work is on its way while D1 answers the watchers' check.
       await this.watchers.recheck();
       let timer: ReturnType<typeof setTimeout> | null = null;
@@ -251,6 +266,8 @@ export class PipelineDO extends DurableObject<Env> {
    * webhooks (what verifying a delivery needs) in step.
    */
   async syncSchedule(input: ScheduleSync): Promise<ScheduleState | null> {
+    // A deleted pipeline's object takes no sync that was on its way when it was retired.
+    if (this.driver.store.retired()) return null;
     const { hooks, ...schedule } = input;
     this.clock.sync(schedule, Date.now());
     if (hooks) this.desk.sync(hooks);
@@ -271,45 +288,123 @@ export class PipelineDO extends DurableObject<Env> {
 
   /** A webhook delivery (worker/hooks/ingress.ts): the object decides and records it (hooks/desk.ts). */
   async receiveDelivery(input: DeliveryInput): Promise<DeliveryAnswer> {
-    return this.desk.receive(input);
+    const answer = await this.desk.receive(input);
+    // The ledger's sweeps may have a new first time (a delivery that started no run armed nothing else).
+    await this.armQuietly();
+    return answer;
   }
 
   listDeliveries(query: DeliveryQuery): { items: DeliverySummary[]; next_cursor: string | null } {
-    const page = this.deliveries.list(query);
+    const page = this.desk.ledger.list(query);
     return { items: page.items, next_cursor: page.next === null ? null : String(page.next) };
   }
 
   getDelivery(id: string): DeliveryDetail | null {
-    return this.deliveries.get(id);
+    return this.desk.ledger.get(id);
+  }
+
+  /** "Send test delivery": a sample signed with the trigger's own secret, through the real checks. */
+  async testDelivery(
+    triggerId: string,
+    body: unknown,
+    quotas: Quotas,
+  ): Promise<
+    { kind: "not_found" } | { kind: "unsigned"; detail: string } | { kind: "sent"; answer: DeliveryAnswer }
+  > {
+    const hook = this.desk.ledger.hookOf(triggerId);
+    if (!hook) return { kind: "not_found" };
+    const now = Date.now();
+    const bytes = new TextEncoder().encode(JSON.stringify(body === undefined ? sampleBody(now) : body));
+    const [secret] = await this.desk.openSecrets(hook);
+    const signed = await signSample(hook.trigger.verify, secret ?? null, bytes, now);
+    if (!signed.ok) return { kind: "unsigned", detail: signed.reason };
+    const input = {
+      hook_id: hook.hook_id,
+      headers: signed.headers,
+      query: {},
+      body: bytes,
+      too_large: false,
+      received_at: now,
+      quotas,
+    };
+    return { kind: "sent", answer: await this.receiveDelivery(input) };
+  }
+
+  /** Replays one stored delivery as a new run (hooks/replay.ts). */
+  async replayDelivery(id: string, version: ReplayVersion, quotas: Quotas): Promise<Replayed> {
+    const result = await this.replays.one(id, version, quotas);
+    await this.continue();
+    return result;
+  }
+
+  /**
+   * Webhook backfill: re-drives the verified deliveries of a time range, each once. One at a time per
+   * pipeline; with an idempotency claim, a key seen within 24 hours answers as it did then.
+   */
+  async replayRange(
+    range: ReplayRange,
+    quotas: Quotas,
+    claim?: IdempotencyClaim,
+  ): Promise<Replayed | Earlier> {
+    if (range.dry_run) return this.replays.range(range, quotas);
+    return this.claimed(claim, async () => {
+      if (this.replaying)
+        return { kind: "conflict", detail: "A replay of this pipeline's deliveries is under way." };
+      this.replaying = true;
+      try {
+        const result = await this.replays.range(range, quotas);
+        if (claim && result.kind === "done") this.keys.remember(claim, result.items, Date.now());
+        await this.continue();
+        return result;
+      } finally {
+        this.replaying = false;
+      }
+    });
   }
 
   private deskHost(): DeskHost {
     return {
       identity: () => this.driver.store.identity(),
-      start: async (identity, version, payload, record) => {
-        const quotas = quotasOf(this.env);
-        const places = await admitRuns(this.env, identity, 1, quotas, "all", quotas.deliveries_per_minute);
+      latestVersion: () => this.driver.store.latestVersion(),
+      hasVersion: (version) => this.driver.store.specJson(version) !== null,
+      start: async (identity, items, quotas, live) => {
+        const budget = live ? quotas.deliveries_per_minute : undefined;
+        const places = await admitRuns(this.env, identity, items.length, quotas, "all", budget);
         if (places.kind !== "admitted") return places;
-        const [id] = places.ids;
-        if (id === undefined) throw new Error("the ledger admitted no run and refused none");
-        const run = await this.releasedUnless(identity.tenant_id, places.ids, () => {
-          const spec = this.driver.plans.spec(version);
-          const trigger = { kind: "webhook" as const, payload };
-          const created = this.driver.createRun(
-            { ...identity, spec, version, params: defaultParams(spec), trigger },
-            id,
-          );
-          record(created.id);
-          return created;
-        });
-        await this.continue();
-        return { kind: "created", run };
+        const runs = await this.releasedUnless(identity.tenant_id, places.ids, () =>
+          items.map((item, i) => {
+            const id = places.ids[i];
+            if (id === undefined) throw new Error("the ledger admitted fewer runs than asked");
+            const spec = this.driver.plans.spec(item.version);
+            const trigger = { kind: "webhook" as const, payload: item.payload };
+            const created = this.driver.createRun(
+              { ...identity, spec, version: item.version, params: defaultParams(spec), trigger },
+              id,
+            );
+            item.record(created.id);
+            return created;
+          }),
+        );
+        // The runs are committed: whatever fails from here on must not turn their 2xx into an error.
+        try {
+          await this.continue();
+        } catch (error) {
+          console.error("runs created; their work is picked up by the watchdog", error);
+        }
+        return { kind: "created", runs };
       },
-      outcome: (runId) => {
-        const detail = runDetail(this.driver, runId);
-        if (!detail) return null;
-        return { status: detail.status, output: leafOutputs(detail, this.driver.plans.spec(detail.version)) };
+      finished: async (runId, ms) => {
+        const outcome = () => {
+          const detail = runDetail(this.driver, runId);
+          if (!detail || !FINISHED.has(detail.status)) return null;
+          return {
+            status: detail.status,
+            output: leafOutputs(detail, this.driver.plans.spec(detail.version)),
+          };
+        };
+        return outcome() ?? ((await this.driver.finished(runId, ms)) ? outcome() : null);
       },
+      recorded: (delivery) => this.driver.live.broadcast([{ type: "delivery", delivery, at: Date.now() }]),
     };
   }
 
@@ -355,8 +450,8 @@ export class PipelineDO extends DurableObject<Env> {
 
   /**
    * Fires what the clock owes, within the tenant's daily runs quota (read from D1 only when a fire is
-   * due); fires over it are skipped and audited. One failing fire must not stop the alarm's other
-   * timers; the clock's own timer retries it after a growing backoff (Clock.fire).
+   * due); fires over it are skipped and audited. A fire never throws: one that fails comes back after
+   * a growing backoff (Clock.failed), and the alarm's other timers go on.
    */
   private fireSchedule(): Promise<void> {
     // One fire at a time: two (alarm, cron, sync) interleaving at the ledger's answer could otherwise
@@ -367,10 +462,10 @@ export class PipelineDO extends DurableObject<Env> {
   }
 
   private async fireOnce(): Promise<void> {
+    // One `now` for the count and the fire: a fire that came due while the ledger answered waits for
+    // the next alarm instead of being skipped for want of a place.
+    const now = Date.now();
     try {
-      // One `now` for the count and the fire: a fire that came due while the ledger answered waits for
-      // the next alarm instead of being skipped for want of a place.
-      const now = Date.now();
       const identity = this.driver.store.identity();
       const owed = this.clock.owed(now);
       // With nothing owed, fire() still keeps the clock's timer row in step.
@@ -388,6 +483,7 @@ export class PipelineDO extends DurableObject<Env> {
       }
     } catch (error) {
       console.error("schedule fire failed", error);
+      this.clock.failed(now);
     }
   }
 
@@ -400,6 +496,15 @@ export class PipelineDO extends DurableObject<Env> {
   /** Drops the in-memory copies of runs and blobs after their tables were edited by hand (tests, repairs). */
   forgetCachedState(): void {
     this.driver.store.forget();
+  }
+
+  /** Re-arms the alarm; a failure is logged (the next entry or alarm arms it again). */
+  private async armQuietly(): Promise<void> {
+    try {
+      await this.driver.timers.arm(this.watchdog());
+    } catch (error) {
+      console.error("alarm not armed", error);
+    }
   }
 
   /** Timers of this transition are armed before answering; the chain continues after the answer. */
@@ -462,6 +567,8 @@ export class PipelineDO extends DurableObject<Env> {
     }
   }
 }
+
+const FINISHED = new Set<string>(["success", "failed", "cancelled"]);
 
 /** What a finished run answers a `respond: sync` delivery: the outputs of the tasks nothing needs. */
 function leafOutputs(

@@ -4,7 +4,7 @@
  * fire in the shared timer table, and when it comes due creates the run of each owed logical date
  * exactly once (`schedule_runs` is keyed by logical date), then arms the next fire. The Cron Trigger
  * calls `fire` too (through `reconcile`), so a lost alarm delays a run, never loses it. A fire that throws
- * is retried by the clock's own timer after a growing backoff (retryLater).
+ * is retried by the clock's timer after a growing backoff (the object's fireSchedule, Timers.failed).
  *
  * Logical dates follow Airflow 3's CronTriggerTimetable: the logical date is the fire time, and the data
  * interval is [previous fire, this fire). Catchup owes at most MAX_CATCHUP intervals (the newest ones,
@@ -16,7 +16,6 @@ import { dueFires, type Interval, intervalsOf, nextFire } from "../engine/interv
 import type { HookConfig } from "../hooks/types";
 import { ACTIVE_RETRY_SECONDS, type Refusal } from "../tenant/ledger";
 import type { Driver } from "./driver";
-import { failedTimerDelay, SCHEDULE_TIMER_RUN } from "./timers";
 import type { PipelineIdentity } from "./types";
 
 const SCHEDULE_TIMER_ID = "next_fire";
@@ -91,19 +90,13 @@ export class Clock {
   state(): ScheduleState | null {
     const row = this.sql.exec<StateRow>("SELECT * FROM schedule_state WHERE id = 1").toArray()[0];
     if (!row) return null;
-    const timer = this.sql
-      .exec<{ at: number }>(
-        "SELECT at FROM timers WHERE run = ? AND id = ?",
-        SCHEDULE_TIMER_RUN,
-        SCHEDULE_TIMER_ID,
-      )
-      .toArray()[0];
+    const at = this.driver.timers.at("schedule", SCHEDULE_TIMER_ID);
     return {
       version: row.version,
       schedule: { cron: row.cron, timezone: row.timezone, catchup: row.catchup === 1 },
       paused: row.paused === 1,
       cursor: row.cursor,
-      next_fire: timer ? iso(timer.at) : null,
+      next_fire: at === null ? null : iso(at),
     };
   }
 
@@ -167,12 +160,7 @@ export class Clock {
     ids: readonly string[],
     refused: Refusal | null,
   ): { created: BackfillItem[]; skipped: string[] } {
-    try {
-      return this.fireOwed(now, ids, refused?.quota === "concurrent_runs");
-    } catch (error) {
-      this.retryLater(now);
-      throw error;
-    }
+    return this.fireOwed(now, ids, refused?.quota === "concurrent_runs");
   }
 
   private fireOwed(
@@ -203,14 +191,7 @@ export class Clock {
     this.ctx.storage.transactionSync(() => {
       this.sql.exec("UPDATE schedule_state SET cursor = ? WHERE id = 1", cursor);
       if (next === null) this.clearTimer();
-      else
-        this.sql.exec(
-          `INSERT INTO timers (run, id, at, ref) VALUES (?, ?, ?, '{"type":"schedule"}')
-           ON CONFLICT (run, id) DO UPDATE SET at = excluded.at, attempts = 0`,
-          SCHEDULE_TIMER_RUN,
-          SCHEDULE_TIMER_ID,
-          next,
-        );
+      else this.driver.timers.set("schedule", SCHEDULE_TIMER_ID, next);
     });
     return { created, skipped };
   }
@@ -220,25 +201,9 @@ export class Clock {
    * left at its past time, the timer would re-run the alarm at once, in a loop. Runs created before the
    * throw stay, and the retry skips their logical dates. The row is written even if the fire had none.
    */
-  private retryLater(now: number): void {
-    const row = this.sql
-      .exec<{ attempts: number }>(
-        "SELECT attempts FROM timers WHERE run = ? AND id = ?",
-        SCHEDULE_TIMER_RUN,
-        SCHEDULE_TIMER_ID,
-      )
-      .toArray()[0];
-    const attempts = (row?.attempts ?? 0) + 1;
-    const at = now + failedTimerDelay(attempts);
-    this.sql.exec(
-      `INSERT INTO timers (run, id, at, ref, attempts) VALUES (?, ?, ?, '{"type":"schedule"}', ?)
-       ON CONFLICT (run, id) DO UPDATE SET at = excluded.at, attempts = excluded.attempts`,
-      SCHEDULE_TIMER_RUN,
-      SCHEDULE_TIMER_ID,
-      at,
-      attempts,
-    );
-    console.warn("schedule fire failed; retrying", { attempt: attempts, at: iso(at) });
+  failed(now: number): void {
+    const at = this.driver.timers.failed("schedule", SCHEDULE_TIMER_ID, now);
+    console.warn("schedule fire failed; retrying", { at: iso(at) });
   }
 
   private owedIntervals(state: ScheduleState, now: number): { intervals: Interval[]; fires: number[] } {
@@ -361,7 +326,7 @@ export class Clock {
   }
 
   private clearTimer(): void {
-    this.sql.exec("DELETE FROM timers WHERE run = ? AND id = ?", SCHEDULE_TIMER_RUN, SCHEDULE_TIMER_ID);
+    this.driver.timers.clear("schedule", SCHEDULE_TIMER_ID);
   }
 }
 

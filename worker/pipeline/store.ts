@@ -92,6 +92,19 @@ export class Store {
     return row?.spec ?? null;
   }
 
+  latestVersion(): number | null {
+    return this.sql.exec<{ v: number | null }>("SELECT MAX(version) AS v FROM versions").one().v;
+  }
+
+  /** The pipeline was deleted: a tombstone that outlives purge(), so no late sync brings it back. */
+  retire(): void {
+    this.sql.exec("INSERT INTO meta (key, value) VALUES ('retired', '1') ON CONFLICT (key) DO NOTHING");
+  }
+
+  retired(): boolean {
+    return this.sql.exec("SELECT 1 FROM meta WHERE key = 'retired'").toArray().length > 0;
+  }
+
   putVersion(version: number, spec: string): void {
     this.sql.exec("INSERT OR IGNORE INTO versions (version, spec) VALUES (?, ?)", version, spec);
   }

@@ -1,17 +1,23 @@
 /**
- * The timer table and its one alarm. Rows are written in the transaction of the transition that
- * emitted them; the alarm always points at the earliest row (re-armed after every batch of work and in
- * the alarm handler's `finally`). Alarms are at-least-once, so a due row is deleted in the same
- * transaction that delivers it, and a stale one is simply dropped by the planner. A row whose handler
- * throws is not dropped (its run would wait forever) nor left in the past (the alarm would re-run at
- * once, in a loop): it comes back after a backoff that grows with its failed attempts (retryLater).
+ * The object's one timer table and its one alarm. Every row has a kind: a run's timers (retry delays,
+ * timeouts, sensor pokes; written in the transaction of the transition that emitted them), the clock's
+ * next fire, and the webhook ledger's sweeps (retention, dedup window, rotation grace). The alarm always
+ * points at the earliest row (re-armed after every batch of work and in the alarm handler's `finally`),
+ * and `dispatch` hands each due row to the handler of its kind, each in its own try/catch.
+ *
+ * Alarms are at-least-once, so a handled row is deleted unless its handler gave it a new time, and a
+ * stale run timer is simply dropped by the planner. A row whose handler throws is not dropped (its run
+ * would wait forever) nor left in the past (the alarm would re-run at once, in a loop): it comes back
+ * after a backoff that grows with its failed attempts (retryLater).
  */
 import { z } from "zod";
 import { parseStored, type TimerRef } from "../engine";
 import { inList, insertRows } from "./rows";
 
-/** The timer row of the clock (schedule.ts): it fires that row itself, and its ref is not a TimerRef. */
-export const SCHEDULE_TIMER_RUN = "~schedule";
+/** Kinds of timers that belong to the object rather than to a run; their rows' `run` is `~<kind>`. */
+export const OWN_KINDS = ["schedule", "hooks"] as const;
+export type OwnKind = (typeof OWN_KINDS)[number];
+const ownRun = (kind: OwnKind) => `~${kind}`;
 
 /** The stored form of a run's TimerRef (engine/run/events.ts), checked against that type. */
 const StoredTimerRef: z.ZodType<TimerRef> = z.discriminatedUnion("reason", [
@@ -20,7 +26,14 @@ const StoredTimerRef: z.ZodType<TimerRef> = z.discriminatedUnion("reason", [
 ]);
 
 /** `attempts`: how many times handling this row has thrown since it was written. */
-export type DueTimer = { run: string; id: string; at: number; ref: TimerRef; attempts: number };
+export type RunTimer = { kind: "run"; run: string; id: string; at: number; ref: TimerRef; attempts: number };
+export type OwnTimer = { kind: OwnKind; run: string; id: string; at: number; attempts: number };
+export type DueTimer = RunTimer | OwnTimer;
+
+/** What the object does with a due timer of each kind; a handler that throws is retried later. */
+export type TimerHandlers = {
+  run(timer: RunTimer): void;
+} & { [K in OwnKind]: (timer: OwnTimer, now: number) => void | Promise<void> };
 
 /** The first retry of a failed timer waits this long; each further failure doubles it, up to the cap. */
 export const RETRY_BASE_MS = 5_000;
@@ -82,23 +95,98 @@ export class Timers {
     this.sql.exec("DELETE FROM timers WHERE run = ?", run);
   }
 
+  /** The time of one of the object's own timers, or null. */
+  at(kind: OwnKind, id: string): number | null {
+    const row = this.sql
+      .exec<{ at: number }>("SELECT at FROM timers WHERE run = ? AND id = ?", ownRun(kind), id)
+      .toArray()[0];
+    return row?.at ?? null;
+  }
+
+  /** Sets one of the object's own timers; `earliest` keeps an earlier time already set. */
+  set(kind: OwnKind, id: string, at: number, { earliest = false } = {}): void {
+    this.sql.exec(
+      `INSERT INTO timers (run, id, at, ref, kind) VALUES (?, ?, ?, '{}', ?)
+       ON CONFLICT (run, id) DO UPDATE SET ${earliest ? "at = MIN(at, excluded.at)" : "at = excluded.at, attempts = 0"}`,
+      ownRun(kind),
+      id,
+      at,
+      kind,
+    );
+  }
+
+  clear(kind: OwnKind, id: string): void {
+    this.sql.exec("DELETE FROM timers WHERE run = ? AND id = ?", ownRun(kind), id);
+  }
+
   /**
-   * The runs' due timers, oldest first. A row whose ref is corrupt is not returned: it is logged and
+   * Work that one of the object's own timers stands for failed outside the alarm (a schedule fire from
+   * a sync): its row comes due after the backoff of one more failed attempt, written even if it had none.
+   */
+  failed(kind: OwnKind, id: string, now: number): number {
+    const attempts =
+      (this.sql
+        .exec<{ attempts: number }>("SELECT attempts FROM timers WHERE run = ? AND id = ?", ownRun(kind), id)
+        .toArray()[0]?.attempts ?? 0) + 1;
+    const at = now + failedTimerDelay(attempts);
+    this.sql.exec(
+      `INSERT INTO timers (run, id, at, ref, kind, attempts) VALUES (?, ?, ?, '{}', ?, ?)
+       ON CONFLICT (run, id) DO UPDATE SET at = excluded.at, attempts = excluded.attempts`,
+      ownRun(kind),
+      id,
+      at,
+      kind,
+      attempts,
+    );
+    return at;
+  }
+
+  /**
+   * Hands every due row to the handler of its kind, oldest first, each in its own try/catch: one bad
+   * row must not stop the others. A handled row is gone unless its handler gave it a new time; a row
+   * whose handler threw comes back after a backoff (dropping it could leave a run waiting forever).
+   */
+  async dispatch(now: number, handlers: TimerHandlers): Promise<void> {
+    for (const timer of this.due(now)) {
+      try {
+        if (timer.kind === "run") handlers.run(timer);
+        else await handlers[timer.kind](timer, now);
+        this.consume(timer);
+      } catch (error) {
+        const retry = this.retryLater(timer, now);
+        const when = retry === null ? "replaced" : `retry at ${new Date(retry).toISOString()}`;
+        console.error(
+          "timer failed",
+          timer.kind,
+          timer.run,
+          timer.id,
+          `attempt ${timer.attempts + 1}, ${when}`,
+          error,
+        );
+      }
+    }
+  }
+
+  /**
+   * Due timers, oldest first. A row whose kind or ref is corrupt is not returned: it is logged and
    * backs off like a row whose handler threw, so it cannot stop the rows after it.
    */
   due(now: number, limit = 500): DueTimer[] {
     const rows = this.sql
-      .exec<{ run: string; id: string; at: number; ref: string; attempts: number }>(
-        "SELECT run, id, at, ref, attempts FROM timers WHERE at <= ? AND run != ? ORDER BY at LIMIT ?",
+      .exec<{ kind: string; run: string; id: string; at: number; ref: string; attempts: number }>(
+        "SELECT kind, run, id, at, ref, attempts FROM timers WHERE at <= ? ORDER BY at LIMIT ?",
         now,
-        SCHEDULE_TIMER_RUN,
         limit,
       )
       .toArray();
     const due: DueTimer[] = [];
     for (const row of rows) {
       try {
-        due.push({ ...row, ref: parseStored(StoredTimerRef, row.ref, "timer ref") });
+        const { kind, ref, ...rest } = row;
+        if (kind === "run") due.push({ ...rest, kind, ref: parseStored(StoredTimerRef, ref, "timer ref") });
+        else if ((OWN_KINDS as readonly string[]).includes(kind))
+          due.push({ ...rest, kind: kind as OwnKind });
+        else throw new Error(`unknown timer kind ${kind}`);
       } catch (error) {
         const retry = this.retryLater(row, now);
         const when = retry === null ? "replaced" : `retry at ${new Date(retry).toISOString()}`;

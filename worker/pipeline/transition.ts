@@ -15,7 +15,7 @@ import type { AttemptLines, CallbackRow, Records } from "./records";
 import type { Slots } from "./slots";
 import type { Store } from "./store";
 import type { Summaries } from "./summaries";
-import type { DueTimer, Timers } from "./timers";
+import type { RunTimer, Timers } from "./timers";
 
 export type DispatchJob = Extract<Effect, { type: "dispatch" }> & {
   run: string;
@@ -30,7 +30,7 @@ export type Attachments = {
   blobs?: { ref: string; value: unknown }[];
   logs?: { key: string; attempt: number; lines: PluginLog[] };
   /** A due timer row to consume whatever the planner says (alarms are at-least-once). */
-  timer?: DueTimer;
+  timer?: RunTimer;
   /** The callback token of the dispatch a result answers: only its first result counts. */
   answered?: { key: string; dispatch: number };
   /** A person's action: its audit entry, written when the planner applies or ignores it (not refuses). */

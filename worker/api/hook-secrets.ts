@@ -1,0 +1,120 @@
+/**
+ * A webhook trigger's signing secret: rotation with a grace period (both secrets verify during it,
+ * the old one stops at its end: the object's grace timer), and "send test delivery", a sample signed
+ * with the trigger's own secret that goes through the real checks (worker/hooks/sign.ts).
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { quotasOf } from "../config";
+import { RotatedSecret, RotateSecretBody, TestDeliveryBody, TestDeliveryResult } from "../contracts/api";
+import { TenantVault } from "../crypto/envelope";
+import { auditEntry } from "../db/audit";
+import { batch, db } from "../db/client";
+import { findVersion, listTriggers } from "../db/pipelines";
+import { parseDuration, storedSpec } from "../engine";
+import type { PipelineDO } from "../pipeline/object";
+import { problems } from "../problem";
+import { authorize } from "./access";
+import { errorResponses, json, jsonBody, newApi } from "./openapi";
+import { generateSecret, needsGeneratedSecret, secretContext, webhooksOf } from "./pipeline-triggers";
+import { loadPipeline } from "./pipelines";
+import { pipelineObject } from "./run-support";
+import { syncStoredSchedule } from "./schedule-sync";
+
+/** How long a rotated-out secret keeps verifying by default (issue 12), and at most. */
+export const DEFAULT_GRACE_MS = 24 * 3_600_000;
+export const MAX_GRACE_MS = 7 * 24 * 3_600_000;
+
+const Params = z.object({ t: z.string(), p: z.string(), trigger: z.string().max(100) });
+
+export const hookSecretsApi = newApi()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{t}/pipelines/{p}/triggers/{trigger}/rotate-secret",
+      operationId: "rotateTriggerSecret",
+      tags: ["webhooks"],
+      request: { params: Params, ...jsonBody(RotateSecretBody) },
+      responses: {
+        200: json(RotatedSecret, "The new secret; the previous one verifies until then"),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { t, p, trigger } = c.req.valid("param");
+      const { grace } = c.req.valid("json");
+      const graceMs = grace === undefined ? DEFAULT_GRACE_MS : parseDuration(grace);
+      if (graceMs === null || graceMs > MAX_GRACE_MS) {
+        throw problems.validation([{ path: "grace", message: "a duration up to 7d, such as 24h" }]);
+      }
+      const scope = await authorize(c, t, "editor");
+      const pipeline = await loadPipeline(c, scope, p);
+      const d = db(c.env.DB);
+      const version = await findVersion(d, pipeline.id, pipeline.latest_version);
+      const hook = version ? webhooksOf(storedSpec(version.spec)).find((h) => h.id === trigger) : undefined;
+      const row = (await listTriggers(d, pipeline.id)).find((r) => r.trigger_id === trigger);
+      if (!hook || !row) throw problems.notFound("webhook trigger");
+      if (!needsGeneratedSecret(hook) || !row.secret) {
+        throw problems.conflict(
+          hook.verify.secret === undefined
+            ? "This trigger verifies nothing (scheme none), so it has no secret to rotate."
+            : "This trigger verifies with a tenant secret: change that secret instead.",
+        );
+      }
+      const vault = await TenantVault.open(c.env.MASTER_KEY, scope.tenant.id, scope.tenant.dataKey);
+      const secret = generateSecret();
+      const now = new Date();
+      const until = new Date(now.getTime() + graceMs).toISOString();
+      const ciphertext = await vault.encrypt(secret, secretContext(pipeline.id, trigger));
+      const [updated] = await batch(c.env.DB, [
+        // Only over the secret read above: a rotation that raced this one wins, and this one is a 409.
+        d
+          .updateTable("triggers")
+          .set({ secret: ciphertext, previous_secret: row.secret, previous_until: until })
+          .where("hook_id", "=", row.hook_id)
+          .where("secret", "=", row.secret),
+        auditEntry(
+          d,
+          {
+            tenantId: scope.tenant.id,
+            actor: scope.actor,
+            action: "trigger.rotate_secret",
+            target: `${p}/${trigger}`,
+            ip: scope.ip,
+          },
+          now,
+        ),
+      ]);
+      if (!updated?.meta.changes)
+        throw problems.conflict("The secret was rotated meanwhile; rotate again if needed.");
+      // The object verifies with both until `until`; if this sync fails, the cron reconciler re-syncs.
+      await syncStoredSchedule(c, scope, pipeline, pipeline.paused === 1);
+      return c.json({ secret, previous_valid_until: until }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{t}/pipelines/{p}/triggers/{trigger}/test-delivery",
+      operationId: "sendTestDelivery",
+      tags: ["webhooks"],
+      request: { params: Params, ...jsonBody(TestDeliveryBody) },
+      responses: {
+        200: json(TestDeliveryResult, "What the webhook answered the signed sample"),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { t, p, trigger } = c.req.valid("param");
+      const { body } = c.req.valid("json");
+      const scope = await authorize(c, t, "editor");
+      const { stub } = await pipelineObject(c, scope, p);
+      // RPC types cannot name the answer's `unknown` fields.
+      const sent = (await stub.testDelivery(trigger, body, quotasOf(c.env))) as unknown as Awaited<
+        ReturnType<PipelineDO["testDelivery"]>
+      >;
+      if (sent.kind === "not_found") throw problems.notFound("webhook trigger");
+      if (sent.kind === "unsigned")
+        throw problems.conflict(`No test delivery can be signed: ${sent.detail}.`);
+      return c.json({ status: sent.answer.status, body: sent.answer.body }, 200);
+    },
+  );

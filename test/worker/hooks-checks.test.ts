@@ -13,9 +13,12 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { UNVERIFIED_RECORDS_PER_MINUTE } from "../../worker/hooks/desk";
 import { DELIVERY_RETENTION_MS } from "../../worker/hooks/sweeps";
+import type { HookConfig } from "../../worker/hooks/types";
 import worker from "../../worker/index";
+import type { PipelineDO } from "../../worker/pipeline/object";
+import type { PipelineIdentity } from "../../worker/pipeline/types";
 import { ORIGIN } from "./helpers";
-import { anonymous, hooked, standardHeaders } from "./hooks-helpers";
+import { anonymous, hooked, hookSpec, standardHeaders } from "./hooks-helpers";
 
 type Page = { items: { status: string; run_id: string | null }[] };
 
@@ -179,29 +182,56 @@ describe("webhook checks", () => {
     expect((await send("w1", { n: 1 })).status).toBe(202);
   });
 
+  it("keeps the newer state when an older sync arrives late: a save's, or the unpause before a pause", async () => {
+    const { owner, base, send, stub } = await hooked("standard");
+    // What the object was told at the first save, as it was sent (identity, version 1, its hooks).
+    const first = await syncedNow(stub);
+    const spec = hookSpec("standard", { filter: "body.n > 10" });
+    expect((await owner.json("PUT", base, { body: spec })).status).toBe(200);
+    expect((await send("late-1", { n: 1 })).status).toBe(200); // v2 filters it out
+    await stub.syncSchedule(first);
+    expect((await send("late-2", { n: 2 })).status).toBe(200); // still v2's filter
+
+    // Pause, then the sync of the state before it (same version, unpaused) arrives: still paused.
+    const unpaused = await syncedNow(stub);
+    expect((await owner.json("POST", `${base}/pause`)).status).toBe(200);
+    await stub.syncSchedule(unpaused);
+    expect((await send("late-3", { n: 20 })).status).toBe(410);
+  });
+
   it("answers 404 for a deleted pipeline's hooks, also after a sync that was on its way", async () => {
     const { owner, base, path, secret, stub } = await hooked("standard");
+    const before = await syncedNow(stub);
     expect((await owner.json("DELETE", base)).status).toBe(204);
     const raw = "{}";
-    expect(
-      (await anonymous.json("POST", path, { raw, headers: standardHeaders(secret, "z", raw) })).status,
-    ).toBe(404);
-    // A late sync (saved just before the deletion) does not bring the hooks back.
-    const late = await stub.syncSchedule({
-      tenant_id: "t",
-      tenant_slug: "t",
-      pipeline_id: "p",
-      pipeline_slug: "p",
-      origin: ORIGIN,
-      version: 1,
-      spec: null,
-      paused: false,
-      schedule: null,
-      hooks: [],
-    });
-    expect(late).toBeNull();
-    expect(
-      (await anonymous.json("POST", path, { raw, headers: standardHeaders(secret, "z", raw) })).status,
-    ).toBe(404);
+    const post = () => anonymous.json("POST", path, { raw, headers: standardHeaders(secret, "z", raw) });
+    expect((await post()).status).toBe(404);
+    // The sync of the state before the deletion, with its real hooks, does not bring them back.
+    expect(await stub.syncSchedule(before)).toBeNull();
+    expect((await post()).status).toBe(404);
   });
 });
+
+/** What the object holds now, as the sync that told it (to send again later, as a late sync). */
+function syncedNow(stub: DurableObjectStub<PipelineDO>) {
+  return runInDurableObject(stub, (_instance, state) => {
+    const sql = state.storage.sql;
+    const meta = (key: string) =>
+      sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).one().value;
+    const hooks = sql.exec<{ config: string }>("SELECT config FROM hooks").toArray();
+    const configs = hooks.map((row) => JSON.parse(row.config) as HookConfig);
+    const version = configs[0]?.version ?? 1;
+    const spec = JSON.parse(
+      sql.exec<{ spec: string }>("SELECT spec FROM versions WHERE version = ?", version).one().spec,
+    );
+    return {
+      ...(JSON.parse(meta("identity")) as PipelineIdentity),
+      revision: Number(meta("revision")),
+      version,
+      spec,
+      paused: configs[0]?.paused ?? false,
+      schedule: null,
+      hooks: configs,
+    };
+  });
+}

@@ -44,8 +44,8 @@ function replayProblem(scope: TenantScope, result: Exclude<Replayed, { kind: "do
       return problems.conflict(result.detail);
     case "too_many":
       return problems.validation(
-        [{ path: "to", message: `the range holds more than ${result.limit} deliveries` }],
-        `Replay at most ${result.limit} deliveries per request; narrow the range.`,
+        [{ path: "to", message: "the range holds too much to replay at once" }],
+        result.detail,
       );
     default:
       return notAdmitted(scope, result, result.asked);
@@ -162,7 +162,7 @@ export const deliveriesApi = newApi()
       if (result.kind === "replay" || result.kind === "mismatch" || result.kind === "in_progress")
         return replayAgain(c, result);
       if (result.kind !== "done") throw replayProblem(scope, result);
-      const created = result.items.some((item) => item.run_id !== null);
+      const created = result.items.some((item) => item.status === "created");
       return c.json({ runs: result.items, dry_run: dryRun }, created ? 201 : 200);
     },
   );

@@ -9,7 +9,7 @@ import { RotatedSecret, RotateSecretBody, TestDeliveryBody, TestDeliveryResult }
 import { TenantVault } from "../crypto/envelope";
 import { auditEntry } from "../db/audit";
 import { batch, db } from "../db/client";
-import { findVersion, listTriggers } from "../db/pipelines";
+import { bumpRevision, findVersion, listTriggers } from "../db/pipelines";
 import { parseDuration, storedSpec } from "../engine";
 import type { PipelineDO } from "../pipeline/object";
 import { problems } from "../problem";
@@ -61,7 +61,7 @@ export const hookSecretsApi = newApi()
         );
       }
       const vault = await TenantVault.open(c.env.MASTER_KEY, scope.tenant.id, scope.tenant.dataKey);
-      const secret = generateSecret();
+      const secret = generateSecret(hook.verify.scheme);
       const now = new Date();
       const until = new Date(now.getTime() + graceMs).toISOString();
       const ciphertext = await vault.encrypt(secret, secretContext(pipeline.id, trigger));
@@ -72,6 +72,7 @@ export const hookSecretsApi = newApi()
           .set({ secret: ciphertext, previous_secret: row.secret, previous_until: until })
           .where("hook_id", "=", row.hook_id)
           .where("secret", "=", row.secret),
+        bumpRevision(d, pipeline.id),
         auditEntry(
           d,
           {
@@ -86,8 +87,9 @@ export const hookSecretsApi = newApi()
       ]);
       if (!updated?.meta.changes)
         throw problems.conflict("The secret was rotated meanwhile; rotate again if needed.");
-      // The object verifies with both until `until`; if this sync fails, the cron reconciler re-syncs.
-      await syncStoredSchedule(c, scope, pipeline, pipeline.paused === 1);
+      // The object verifies with both until `until` (the desk's secret filter; its grace timer then
+      // forgets the old one). If this sync fails, the next save, pause or rotation carries it.
+      await syncStoredSchedule(c, scope, pipeline);
       return c.json({ secret, previous_valid_until: until }, 200);
     },
   )

@@ -3,7 +3,7 @@
  * stays the same across versions, and a generated signing secret when the spec names none.
  */
 import type { TriggerView } from "../contracts/api";
-import { toBase64 } from "../crypto/encoding";
+import { toBase64, toBase64Url } from "../crypto/encoding";
 import type { TenantVault } from "../crypto/envelope";
 import { tenantSecretContext } from "../crypto/envelope";
 import { randomBytes } from "../crypto/random";
@@ -36,9 +36,14 @@ export function secretContext(pipelineId: string, triggerId: string): string {
   return `trigger:${pipelineId}:${triggerId}`;
 }
 
-/** A new signing secret, in the Standard Webhooks form every HMAC scheme accepts as text. */
-export function generateSecret(): string {
-  return `whsec_${toBase64(randomBytes(32))}`;
+/**
+ * A new signing secret: for `basic`, the `user:password` a sender's client is configured with; for
+ * the others the Standard Webhooks form, which every HMAC scheme and bearer accept as text.
+ */
+export function generateSecret(scheme: string): string {
+  return scheme === "basic"
+    ? `updraft:${toBase64Url(randomBytes(24))}`
+    : `whsec_${toBase64(randomBytes(32))}`;
 }
 
 /** The tenant secret a trigger's spec names (`secrets.NAME`), or null. */
@@ -64,7 +69,7 @@ export async function syncTriggers(
     const row = existing.find((r) => r.trigger_id === hook.id);
     const secret =
       needsGeneratedSecret(hook) && !row?.secret
-        ? await vault.encrypt(generateSecret(), secretContext(ids.pipelineId, hook.id))
+        ? await vault.encrypt(generateSecret(hook.verify.scheme), secretContext(ids.pipelineId, hook.id))
         : undefined;
     const secret_name = secretNameOf(hook);
     if (row && !isRoutableHookId(row.hook_id)) {

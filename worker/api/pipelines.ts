@@ -142,7 +142,13 @@ export const pipelinesApi = newApi()
       const pipelineRow = existing
         ? d
             .updateTable("pipelines")
-            .set({ name: spec.name, latest_version: version, schedule, updated_at: now.toISOString() })
+            .set((eb) => ({
+              name: spec.name,
+              latest_version: version,
+              schedule,
+              updated_at: now.toISOString(),
+              revision: eb("revision", "+", 1),
+            }))
             .where("id", "=", pipelineId)
             // Optimistic concurrency: a concurrent save bumped the version first and this one fails below.
             .where("latest_version", "=", version - 1)
@@ -369,7 +375,11 @@ async function setPaused(c: Context<AppEnv>, paused: boolean) {
     await batch(c.env.DB, [
       d
         .updateTable("pipelines")
-        .set({ paused: paused ? 1 : 0, updated_at: now.toISOString() })
+        .set((eb) => ({
+          paused: paused ? 1 : 0,
+          updated_at: now.toISOString(),
+          revision: eb("revision", "+", 1),
+        }))
         .where("id", "=", pipeline.id),
       auditEntry(
         d,
@@ -384,6 +394,6 @@ async function setPaused(c: Context<AppEnv>, paused: boolean) {
       ),
     ]);
   }
-  await syncStoredSchedule(c, scope, pipeline, paused);
+  await syncStoredSchedule(c, scope, pipeline);
   return c.json({ slug: p, paused }, 200);
 }

@@ -7,7 +7,7 @@ import { batch, db } from "../db/client";
 import { problems } from "../problem";
 import { authorize } from "./access";
 import { errorResponses, json, jsonBody, newApi } from "./openapi";
-import { resyncSecretUsers } from "./schedule-sync";
+import { bumpSecretUsers, resyncSecretUsers } from "./schedule-sync";
 
 const Params = z.object({ t: z.string(), name: SecretName });
 
@@ -36,6 +36,7 @@ export const secretsApi = newApi()
         updated_by: scope.actor,
       };
       await batch(c.env.DB, [
+        bumpSecretUsers(d, scope.tenant.id, name),
         d
           .insertInto("secrets")
           .values(row)
@@ -97,6 +98,7 @@ export const secretsApi = newApi()
         .executeTakeFirst();
       if (!found) throw problems.notFound("secret");
       await batch(c.env.DB, [
+        bumpSecretUsers(d, scope.tenant.id, name),
         d.deleteFrom("secrets").where("tenant_id", "=", scope.tenant.id).where("name", "=", name),
         auditEntry(
           d,

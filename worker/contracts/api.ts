@@ -4,7 +4,6 @@
  */
 import { z } from "zod";
 import { TaskError } from "../engine/task-error";
-import { VERDICTS } from "../hooks/types";
 
 // The one list of task error kinds lives with the engine that records them (a leaf module: zod only).
 export { TASK_ERROR_KINDS, TaskError, TaskErrorKind } from "../engine/task-error";
@@ -300,16 +299,21 @@ export const BackfillRun = z.object({
 export const BackfillResult = z.object({ runs: z.array(BackfillRun), dry_run: z.boolean() });
 
 // Webhook deliveries (API.md "Webhooks"; worker/api/deliveries.ts, worker/hooks)
-export const DeliveryVerdict = z.enum(VERDICTS);
-/** Verdicts of deliveries that were verified: only those can be replayed. */
-export const ReplayableVerdict = z.enum([
+/** What the desk decided for a delivery (worker/hooks/desk.ts). */
+export const VERDICTS = [
   "accepted",
   "duplicate",
   "filtered",
+  "unverified",
   "invalid",
+  "too_large",
+  "paused",
   "over_quota",
   "failed",
-]);
+] as const;
+export const DeliveryVerdict = z.enum(VERDICTS);
+/** Verdicts of deliveries that were verified: only those can be replayed. */
+export const ReplayableVerdict = z.enum(["accepted", "paused", "over_quota", "failed"]);
 export const DeliveryListQuery = ListQuery.extend({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   verdict: DeliveryVerdict.optional(),
@@ -360,7 +364,8 @@ export const ReplayedItem = z.object({
   delivery_id: z.string(),
   replay_id: z.string().nullable(),
   run_id: z.string().nullable(),
-  status: z.string(),
+  status: z.enum(["planned", "created", "skipped"]),
+  reason: z.string().nullable().meta({ description: "Why a delivery is skipped" }),
   version: z.number().int().nullable(),
 });
 export const ReplayRangeResult = z.object({ runs: z.array(ReplayedItem), dry_run: z.boolean() });

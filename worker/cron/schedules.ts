@@ -40,6 +40,7 @@ type ScheduledPipeline = {
   /** JSON of the latest version's schedule. */
   schedule: string | null;
   updated_at: string;
+  revision: number;
 };
 
 export type ReconcileReport = { poked: number; synced: number; failed: number };
@@ -89,6 +90,7 @@ async function poke(env: Env, row: ScheduledPipeline): Promise<boolean> {
     pipeline_slug: row.slug,
     // Empty: the object keeps the origin the API last gave it (no request here to read one from).
     origin: env.PUBLIC_URL ? new URL(env.PUBLIC_URL).origin : "",
+    revision: row.revision,
     version: row.latest_version,
     spec,
     paused: false,

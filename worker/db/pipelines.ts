@@ -21,6 +21,38 @@ export function findPipeline(db: Db, tenantId: string, slug: string): Promise<Pi
     .executeTakeFirst();
 }
 
+/** Bumps the revision of what the pipeline's object holds (see migration 0012); in the change's batch. */
+export function bumpRevision(db: Db, pipelineId: string) {
+  return db
+    .updateTable("pipelines")
+    .set((eb) => ({ revision: eb("revision", "+", 1) }))
+    .where("id", "=", pipelineId);
+}
+
+/** The same, for every pipeline whose webhooks verify with the tenant secret `name`. */
+export function bumpSecretUsers(db: Db, tenantId: string, name: string) {
+  return db
+    .updateTable("pipelines")
+    .set((eb) => ({ revision: eb("revision", "+", 1) }))
+    .where("tenant_id", "=", tenantId)
+    .where("id", "in", (sub) =>
+      sub
+        .selectFrom("triggers")
+        .select("pipeline_id")
+        .where("tenant_id", "=", tenantId)
+        .where("secret_name", "=", name),
+    );
+}
+
+/** What a sync of the pipeline's object says, read fresh: its revision, paused flag and latest version. */
+export function syncState(db: Db, pipelineId: string) {
+  return db
+    .selectFrom("pipelines")
+    .select(["revision", "paused", "latest_version"])
+    .where("id", "=", pipelineId)
+    .executeTakeFirst();
+}
+
 /** The tenant's pipelines with a webhook trigger that verifies with the tenant secret `name`. */
 export function pipelinesUsingSecret(
   db: Db,
@@ -124,6 +156,7 @@ export function overdueSchedules(db: Db, now: number, limit: number) {
       "pipelines.latest_version",
       "pipelines.schedule",
       "pipelines.updated_at",
+      "pipelines.revision",
     ])
     .where("pipelines.schedule", "is not", null)
     .where("pipelines.paused", "=", 0)

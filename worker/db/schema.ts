@@ -86,6 +86,8 @@ export interface PipelinesTable {
   updated_at: string;
   /** When the cron reconciler next looks at the pipeline's clock (ms; 0 = at once); see migration 0008. */
   reconcile_at: Generated<number>;
+  /** Bumped by every write that changes what the pipeline's object holds (migration 0012). */
+  revision: Generated<number>;
 }
 export interface PipelineVersionsTable {
   pipeline_id: string;

@@ -14,16 +14,20 @@ import { truthy } from "../pipeline/evaluate";
 import type { Timers } from "../pipeline/timers";
 import type { PipelineIdentity } from "../pipeline/types";
 import { type ProblemCode, ProblemError } from "../problem";
+import { redact } from "./headers";
+import { graceEnd, HookTable } from "./hook-table";
 import { dedupKey, evaluateHook, type HookPayload } from "./keys";
-import { bodyValue, type DeliveryLedger, graceEnd } from "./ledger";
+import { bodyValue, type DeliveryLedger } from "./ledger";
 import { HookSweeps } from "./sweeps";
 import type { DeliveryAnswer, DeliveryInput, DeliverySummary, HookConfig, Verdict } from "./types";
 import { verifyDelivery } from "./verify";
 
 export type { HookPayload } from "./keys";
 
-/** Bytes of an unverified or duplicate delivery's body kept in the ledger. */
+/** Bytes of the body kept for a delivery that anyone could send again or that started nothing. */
 export const REJECTED_BODY_BYTES = 16 * 1024;
+/** Verdicts whose body is cut (paused, over-quota and failed deliveries keep theirs, to be replayed). */
+const CUT_VERDICTS = new Set<Verdict>(["unverified", "duplicate", "filtered", "invalid", "too_large"]);
 /** `trigger` as a run stores it (headers, body as JSON or text, query) may not exceed this. */
 export const MAX_TRIGGER_BYTES = 1536 * 1024;
 /** Deliveries anyone who knows the URL can make us record (unverified, too large), per minute. */
@@ -32,8 +36,11 @@ export const UNVERIFIED_RECORDS_PER_MINUTE = 120;
 export const IDLE_RECORDS_PER_MINUTE = 1_200;
 const DEFAULT_DEDUP_WINDOW_MS = 24 * 3_600_000;
 
-/** One run to start for a delivery: its version, its `trigger`, and what to record in its turn. */
-export type StartItem = { version: number; payload: HookPayload; record: (runId: string) => void };
+/**
+ * One run to start for a delivery: its version, its `trigger` (read in the run's turn, so a replay of
+ * many holds one body at a time), and what to record in that turn.
+ */
+export type StartItem = { version: number; payload: () => HookPayload; record: (runId: string) => void };
 export type Started =
   | Exclude<Places, { kind: "admitted" }>
   | { kind: "created"; runs: { id: string; status: string }[] };
@@ -46,13 +53,15 @@ export type DeskHost = {
   hasVersion(version: number): boolean;
   /**
    * Asks the tenant's ledger for one place per item (a live delivery also spends the deliveries-per-
-   * minute budget), then creates the runs in one synchronous turn, each item's `record` in it.
+   * minute budget), then creates the runs in one synchronous turn, each item's `record` in it, then
+   * `inTurn` (what must commit with them, such as an idempotency key).
    */
   start(
     identity: PipelineIdentity,
     items: readonly StartItem[],
     quotas: Quotas,
     live: boolean,
+    inTurn?: () => void,
   ): Promise<Started>;
   /** The run's status and leaf outputs once it finishes within `ms`, else null (`respond: sync`). */
   finished(runId: string, ms: number): Promise<{ status: string; output: Record<string, unknown> } | null>;
@@ -64,6 +73,7 @@ type Context = { input: DeliveryInput; id: string; hook: HookConfig; started: nu
 
 export class HookDesk {
   readonly sweeps: HookSweeps;
+  readonly hooks: HookTable;
   /** Dedup keys whose delivery is being admitted now: a duplicate arriving meanwhile waits for it. */
   private readonly inFlight = new Map<string, Promise<void>>();
   /** Opened secrets per hook, kept while its live secrets are unchanged (settled values, never promises). */
@@ -73,22 +83,24 @@ export class HookDesk {
 
   constructor(
     readonly ledger: DeliveryLedger,
+    sql: SqlStorage,
     private readonly env: Env,
     private readonly host: DeskHost,
     timers: Timers,
   ) {
-    this.sweeps = new HookSweeps(ledger, timers, () => this.opened.clear());
+    this.hooks = new HookTable(sql);
+    this.sweeps = new HookSweeps(ledger, this.hooks, timers, () => this.opened.clear());
   }
 
   /** The hooks of the latest version (the API syncs them on save, pause, rotation). */
   sync(hooks: readonly HookConfig[]): void {
-    this.ledger.setHooks(hooks);
+    this.hooks.set(hooks);
     this.opened.clear();
     this.sweeps.graceEnds(graceEnd(hooks));
   }
 
   async receive(input: DeliveryInput): Promise<DeliveryAnswer> {
-    const hook = this.ledger.hook(input.hook_id);
+    const hook = this.hooks.hook(input.hook_id);
     // An unknown hook records nothing: there is no trigger to file it under.
     if (!hook) return problem(404, "not_found", "No such webhook.");
     const ctx: Context = {
@@ -128,7 +140,8 @@ export class HookDesk {
     }
     ctx.verified = true;
     if (hook.paused) return this.reject(ctx, "paused", 410, "gone", "The pipeline is paused.");
-    const payload = payloadOf(headers, input.body, input.query);
+    // What the run sees of the headers is what the ledger shows: credentials never reach a run's view.
+    const payload = payloadOf(redact([...headers]), input.body, input.query);
     if (tooLargeForRun(payload)) {
       const detail = "The delivery's headers and body, as the run's trigger data, are larger than 1.5 MiB.";
       return this.reject(ctx, "too_large", 413, "payload_too_large", detail);
@@ -207,7 +220,7 @@ export class HookDesk {
     };
     let started: Started;
     try {
-      const item = { version: hook.version, payload, record };
+      const item = { version: hook.version, payload: () => payload, record };
       started = await this.host.start(identity, [item], ctx.input.quotas, true);
     } catch (error) {
       // The run and its delivery committed before the error: the sender must not send it again.
@@ -292,8 +305,7 @@ export class HookDesk {
       const budget = ctx.verified ? this.idleBudget : this.unverifiedBudget;
       if (!budget.take(ctx.input.received_at)) return;
     }
-    // An unverified or duplicate delivery keeps only the start of its body.
-    const cut = !ctx.verified || verdict === "duplicate";
+    const cut = (!ctx.verified || CUT_VERDICTS.has(verdict)) && ctx.input.body.length > REJECTED_BODY_BYTES;
     const summary = this.ledger.record({
       id: ctx.id,
       trigger_id: ctx.hook.trigger.id,
@@ -306,12 +318,13 @@ export class HookDesk {
       headers: ctx.input.headers,
       query: ctx.input.query,
       body: cut ? ctx.input.body.slice(0, REJECTED_BODY_BYTES) : ctx.input.body,
+      truncated: cut,
       run_id: links.run_id ?? null,
       duplicate_of: links.duplicate_of ?? null,
       replayed_from: null,
       elapsed_ms: performance.now() - ctx.started,
     });
-    this.sweeps.recorded(ctx.input.received_at);
+    this.sweeps.recorded(ctx.input.received_at, Date.now());
     this.host.recorded(summary);
   }
 

@@ -25,8 +25,8 @@ export const hooksIngress = new Hono<AppEnv>().post("/:hook_id", async (c) => {
   const url = new URL(c.req.url);
   const input: DeliveryInput = {
     hook_id: hookId,
-    // Every header reaches verification (the platform bounds their total size); the ledger records
-    // a bounded part of them (ledger.ts capHeaders).
+    // Every header reaches verification, each value cut at MAX_HEADER_CHARS (the platform bounds their
+    // total size); the ledger records a bounded part of them (ledger.ts capHeaders).
     headers: [...c.req.raw.headers].map(([name, value]) => [name, value.slice(0, MAX_HEADER_CHARS)]),
     query: Object.fromEntries([...url.searchParams].slice(0, MAX_QUERY_PARAMS)),
     body,
@@ -34,8 +34,15 @@ export const hooksIngress = new Hono<AppEnv>().post("/:hook_id", async (c) => {
     received_at: receivedAt,
     quotas: quotasOf(c.env),
   };
-  // The RPC types cannot name `unknown` fields; the object's answer is a DeliveryAnswer.
-  const answer = (await stub.receiveDelivery(input)) as unknown as DeliveryAnswer;
+  let answer: DeliveryAnswer;
+  try {
+    // The RPC types cannot name `unknown` fields; the object's answer is a DeliveryAnswer.
+    answer = (await stub.receiveDelivery(input)) as unknown as DeliveryAnswer;
+  } catch (error) {
+    // The object could not be reached or was reset: nothing was acknowledged, so the sender retries.
+    console.error("webhook object unavailable", error);
+    throw problems.unavailable("The webhook cannot take deliveries right now; send it again.", 5);
+  }
   const headers: Record<string, string> = {
     "content-type": answer.status >= 400 ? "application/problem+json" : "application/json",
   };

@@ -2,9 +2,11 @@
  * What a webhook trigger's expressions see and compute: the payload (`trigger` to a run), the filter,
  * and the dedup key, each evaluated on a small step budget (many tenants share one isolate).
  */
+import { toHex } from "../crypto/encoding";
 import { sha256Hex } from "../crypto/random";
 import type { WebhookTrigger } from "../engine";
 import { evaluate } from "../pipeline/render";
+import { fromBase64Safe, fromHex } from "./verify";
 
 /** Steps a filter or dedupe expression may take (a task instance gets 400,000 for all of its own). */
 export const HOOK_STEP_BUDGET = 50_000;
@@ -26,8 +28,8 @@ export async function evaluateHook(expr: string, payload: HookPayload): Promise<
 
 /**
  * The delivery's dedup key: the trigger's `dedupe` expression, or else the scheme's own delivery id,
- * taken only from what the signature covers, so a captured delivery sent again with another id header
- * is still the same delivery. null: no key (every delivery starts a run).
+ * taken from what the signature covers (or, where the scheme signs no id, the signature itself), so a
+ * captured delivery sent again with another id header is still the same delivery. null: no key.
  */
 export async function dedupKey(
   trigger: WebhookTrigger,
@@ -52,9 +54,13 @@ async function schemeDeliveryId(
 ): Promise<unknown> {
   const field = (name: string) =>
     typeof body === "object" && body !== null ? (body as Record<string, unknown>)[name] : undefined;
-  const signatureDigest = async (name: string) => {
-    const value = headers.get(name);
-    return value === null ? null : `sig:${await sha256Hex(value)}`;
+  // The signature's bytes, decoded the way verification decodes them: another spelling of the same
+  // signature (hex case, spaces) is the same delivery.
+  const signature = (name: string, prefix: string, encoding: "hex" | "base64") => {
+    const value = headers.get(name)?.slice(prefix.length).trim();
+    if (!value) return null;
+    const bytes = encoding === "base64" ? fromBase64Safe(value) : fromHex(value);
+    return bytes === null ? null : `sig:${toHex(bytes)}`;
   };
   switch (verify.scheme) {
     // Signed: webhook-id is part of the signed content; the event ids are in the signed body.
@@ -67,9 +73,9 @@ async function schemeDeliveryId(
     // X-GitHub-Delivery is not signed and GitHub signs no timestamp: the signature itself names the
     // delivery (a redelivery has the same body, so the same signature).
     case "github":
-      return signatureDigest("x-hub-signature-256");
+      return signature("x-hub-signature-256", "sha256=", "hex");
     case "hmac":
-      return signatureDigest(verify.header ?? "x-signature");
+      return signature(verify.header ?? "x-signature", verify.prefix ?? "", verify.encoding ?? "hex");
     // Nothing is signed: the sender, who holds the credential, may name its retries.
     default:
       return headers.get("idempotency-key");

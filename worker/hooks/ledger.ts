@@ -1,19 +1,14 @@
 /**
- * The object's webhook tables (migrations.ts): the hooks as last synced, the delivery ledger (every
- * delivery with its redacted headers, raw body, verdict, timing and run), and dedup keys within their
- * window. A plain module over the object's SQLite; the object calls it in the turn that decides.
+ * The delivery ledger (migrations.ts): every delivery with its redacted headers, body, verdict,
+ * timing and run, and the dedup keys within their window. A plain module over the object's SQLite;
+ * the object calls it in the turn that decides. Its size is bounded twice: by time (retention, the
+ * sweeps) and by bytes (MAX_LEDGER_BYTES, kept as a running count in `ledger_usage`).
  */
-import { parseStored } from "../engine";
-import { type DeliveryDetail, type DeliverySummary, HookConfig, type Verdict } from "./types";
+import { capHeaders, redact } from "./headers";
+import type { DeliveryDetail, DeliverySummary, Verdict } from "./types";
 
-/** Header values shown as this: whatever authenticates a delivery. */
-export const REDACTED = "[redacted]";
-const SECRET_HEADERS =
-  /^(authorization|proxy-authorization|cookie|set-cookie|x-hub-signature(-256)?|stripe-signature|x-slack-signature|webhook-signature|x-signature|x-api-key)$/;
-
-/** Headers recorded per delivery, and their bytes in all (names and values): the rest is not kept. */
-export const RECORDED_HEADERS = 100;
-export const RECORDED_HEADER_BYTES = 32 * 1024;
+/** The ledger's bytes (bodies, headers, queries) beyond which the oldest deliveries are evicted. */
+export const MAX_LEDGER_BYTES = 256 * 1024 * 1024;
 
 export type Recorded = {
   id: string;
@@ -28,6 +23,8 @@ export type Recorded = {
   headers: [string, string][];
   query: Record<string, string>;
   body: Uint8Array;
+  /** The body was cut before it was recorded: it cannot be replayed. */
+  truncated: boolean;
   run_id: string | null;
   duplicate_of: string | null;
   replayed_from: string | null;
@@ -47,6 +44,7 @@ type Row = {
   headers: string;
   query: string;
   body: ArrayBuffer;
+  truncated: number;
   run_id: string | null;
   duplicate_of: string | null;
   replayed_from: string | null;
@@ -55,76 +53,33 @@ type Row = {
 
 export type DeliveryQuery = { verdict?: Verdict; from?: number; to?: number; limit: number; before?: number };
 
-/** What a replay needs of a stored delivery. */
+/** What a replay needs of a stored delivery; its body is read when its run is created (body()). */
 export type Stored = {
   id: string;
   trigger_id: string;
   version: number;
   verified: boolean;
+  truncated: boolean;
   verdict: Verdict;
   headers: [string, string][];
   query: Record<string, string>;
-  body: Uint8Array;
+  body_bytes: number;
 };
 
 export class DeliveryLedger {
-  /** Parsed hook configs, as last synced (null: not read yet). */
-  private hooks: Map<string, HookConfig> | null = null;
-
   constructor(private readonly sql: SqlStorage) {}
 
-  /** The hooks of the latest version replace the ones before. */
-  setHooks(hooks: readonly HookConfig[]): void {
-    this.hooks = null;
-    this.sql.exec("DELETE FROM hooks");
-    for (const hook of hooks) {
-      this.sql.exec(
-        "INSERT INTO hooks (hook_id, trigger_id, config) VALUES (?, ?, ?)",
-        hook.hook_id,
-        hook.trigger.id,
-        JSON.stringify(hook),
-      );
-    }
-  }
-
-  hook(hookId: string): HookConfig | null {
-    return this.allHooks().get(hookId) ?? null;
-  }
-
-  /** The hook of a trigger of the latest version, or null. */
-  hookOf(triggerId: string): HookConfig | null {
-    for (const hook of this.allHooks().values()) if (hook.trigger.id === triggerId) return hook;
-    return null;
-  }
-
-  /** Parsed once per sync, not once per delivery. */
-  private allHooks(): Map<string, HookConfig> {
-    if (this.hooks) return this.hooks;
-    const rows = this.sql
-      .exec<{ hook_id: string; config: string }>("SELECT hook_id, config FROM hooks")
-      .toArray();
-    this.hooks = new Map(rows.map((r) => [r.hook_id, parseStored(HookConfig, r.config, "webhook config")]));
-    return this.hooks;
-  }
-
-  /** Drops rotated-out secrets whose grace ended; returns the earliest grace end still ahead, or null. */
-  dropExpiredSecrets(now: number): number | null {
-    const hooks = [...this.allHooks().values()];
-    const kept = hooks.map((hook) => ({
-      ...hook,
-      secrets: hook.secrets.filter((s) => s.until === null || s.until > now),
-    }));
-    if (kept.some((hook, i) => hook.secrets.length !== hooks[i]?.secrets.length)) this.setHooks(kept);
-    return graceEnd(kept);
-  }
-
   record(delivery: Recorded): DeliverySummary {
+    const headers = JSON.stringify(redact(capHeaders(delivery.headers)));
+    const query = JSON.stringify(delivery.query);
+    const bytes = delivery.body.length + headers.length + query.length;
+    this.sql.exec("UPDATE ledger_usage SET bytes = bytes + ? WHERE id = 1", bytes);
     const seq =
       1 + (this.sql.exec<{ n: number | null }>("SELECT MAX(seq) AS n FROM deliveries").one().n ?? 0);
     this.sql.exec(
       `INSERT INTO deliveries (id, seq, trigger_id, version, verified, received_at, verdict, status, detail, headers,
-         query, body, run_id, duplicate_of, replayed_from, elapsed_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         query, body, truncated, bytes, run_id, duplicate_of, replayed_from, elapsed_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       delivery.id,
       seq,
       delivery.trigger_id,
@@ -134,9 +89,11 @@ export class DeliveryLedger {
       delivery.verdict,
       delivery.status,
       delivery.detail,
-      JSON.stringify(redact(capHeaders(delivery.headers))),
-      JSON.stringify(delivery.query),
+      headers,
+      query,
       delivery.body,
+      delivery.truncated ? 1 : 0,
+      bytes,
       delivery.run_id,
       delivery.duplicate_of,
       delivery.replayed_from,
@@ -186,23 +143,27 @@ export class DeliveryLedger {
 
   /** What a replay needs of a delivery, or null. */
   stored(id: string): Stored | null {
-    const row = this.sql
-      .exec<Row>(
-        "SELECT id, trigger_id, version, verified, verdict, headers, query, body FROM deliveries WHERE id = ?",
-        id,
-      )
-      .toArray()[0];
+    const row = this.sql.exec<StoredRow>(`SELECT ${STORED} FROM deliveries WHERE id = ?`, id).toArray()[0];
     return row ? storedOf(row) : null;
+  }
+
+  /** A stored delivery's body (empty when it is gone since). */
+  body(id: string): Uint8Array {
+    const row = this.sql
+      .exec<{ body: ArrayBuffer }>("SELECT body FROM deliveries WHERE id = ?", id)
+      .toArray()[0];
+    return new Uint8Array(row?.body ?? new ArrayBuffer(0));
   }
 
   /**
    * The deliveries a range replay re-drives: received in [from, to) with the verdict, oldest first,
    * not themselves replays; at most `limit` (the caller asks one more to tell a range that is too big).
+   * Bodies are not read here: a thousand of them may not fit in memory at once.
    */
   range(query: { from: number; to: number; verdict: Verdict; limit: number }): Stored[] {
     return this.sql
-      .exec<Row>(
-        `SELECT id, trigger_id, version, verified, verdict, headers, query, body FROM deliveries
+      .exec<StoredRow>(
+        `SELECT ${STORED} FROM deliveries
          WHERE received_at >= ? AND received_at < ? AND verdict = ? AND replayed_from IS NULL
          ORDER BY received_at, seq LIMIT ?`,
         query.from,
@@ -227,12 +188,34 @@ export class DeliveryLedger {
 
   /** Deletes up to `limit` deliveries received before `before`; returns the earliest one left, or null. */
   forgetBefore(before: number, limit: number): number | null {
-    this.sql.exec(
-      "DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries WHERE received_at < ? ORDER BY received_at LIMIT ?)",
-      before,
-      limit,
-    );
+    this.forget("WHERE received_at < ?", [before], limit);
     return this.sql.exec<{ at: number | null }>("SELECT MIN(received_at) AS at FROM deliveries").one().at;
+  }
+
+  /** The ledger's bytes as counted on every record and deletion. */
+  usage(): number {
+    return this.sql.exec<{ bytes: number }>("SELECT bytes FROM ledger_usage WHERE id = 1").one().bytes;
+  }
+
+  /** Over MAX_LEDGER_BYTES: deletes up to `limit` of the oldest deliveries; whether it is still over. */
+  evict(limit: number): boolean {
+    if (this.usage() <= MAX_LEDGER_BYTES) return false;
+    this.forget("", [], limit);
+    return this.usage() > MAX_LEDGER_BYTES;
+  }
+
+  /** Deletes the oldest `limit` deliveries that match, and takes their bytes off the count. */
+  private forget(where: string, args: SqlStorageValue[], limit: number): void {
+    const chosen = `SELECT seq FROM deliveries ${where} ORDER BY received_at, seq LIMIT ?`;
+    const freed = this.sql
+      .exec<{ n: number | null }>(
+        `SELECT SUM(bytes) AS n FROM deliveries WHERE seq IN (${chosen})`,
+        ...args,
+        limit,
+      )
+      .one().n;
+    this.sql.exec(`DELETE FROM deliveries WHERE seq IN (${chosen})`, ...args, limit);
+    this.sql.exec("UPDATE ledger_usage SET bytes = MAX(0, bytes - ?) WHERE id = 1", freed ?? 0);
   }
 
   /** Deletes up to `limit` expired dedup keys; returns the earliest expiry left, or null. */
@@ -273,52 +256,25 @@ export class DeliveryLedger {
   }
 }
 
-/** The earliest end of a rotated-out secret's grace among the hooks, or null. */
-export function graceEnd(hooks: readonly HookConfig[]): number | null {
-  const ends = hooks.flatMap((hook) => hook.secrets.flatMap((s) => (s.until === null ? [] : [s.until])));
-  return ends.length === 0 ? null : Math.min(...ends);
-}
+const STORED =
+  "id, trigger_id, version, verified, truncated, verdict, headers, query, length(body) AS body_bytes";
+type StoredRow = Omit<Row, "body"> & { body_bytes: number };
 
-/**
- * The headers kept: those that say what the delivery is first (content-type, the schemes' ids and
- * timestamps), then the rest in order, within RECORDED_HEADERS and RECORDED_HEADER_BYTES.
- */
-export function capHeaders(headers: readonly [string, string][]): [string, string][] {
-  const first = (name: string) =>
-    /^(content-type|user-agent|webhook-|x-github-|stripe-|x-slack-)/i.test(name) ? 0 : 1;
-  const ordered = [...headers].sort((a, b) => first(a[0]) - first(b[0]));
-  const kept: [string, string][] = [];
-  let bytes = 0;
-  for (const [name, value] of ordered) {
-    bytes += name.length + value.length;
-    if (kept.length >= RECORDED_HEADERS || bytes > RECORDED_HEADER_BYTES) break;
-    kept.push([name, value]);
-  }
-  return kept;
-}
-
-/** Headers as recorded: secret-bearing values replaced, names lower-case. */
-export function redact(headers: readonly [string, string][]): [string, string][] {
-  return headers.map(([name, value]) => {
-    const lower = name.toLowerCase();
-    return [lower, SECRET_HEADERS.test(lower) ? REDACTED : value];
-  });
-}
-
-function storedOf(row: Row): Stored {
+function storedOf(row: StoredRow): Stored {
   return {
     id: row.id,
     trigger_id: row.trigger_id,
     version: row.version,
     verified: row.verified === 1,
+    truncated: row.truncated === 1,
     verdict: row.verdict,
     headers: JSON.parse(row.headers) as [string, string][],
     query: JSON.parse(row.query) as Record<string, string>,
-    body: new Uint8Array(row.body),
+    body_bytes: row.body_bytes,
   };
 }
 
-export function summary(row: Omit<Row, "headers" | "query" | "body">): DeliverySummary {
+export function summary(row: Omit<Row, "headers" | "query" | "body" | "truncated">): DeliverySummary {
   return {
     id: row.id,
     received_at: new Date(row.received_at).toISOString(),

@@ -1,10 +1,11 @@
 /**
  * Replay (issue 12 §5): a stored delivery, or every delivery of a time range (a webhook backfill),
- * re-driven through the same run creation as a live one: admitted by the tenant's run quotas, each run
- * created in one turn with a new ledger row that records it (`replayed_from` names the original). A
- * replay is a person's decision: it is not verified again (the delivery was, when it arrived; only
- * verified deliveries replay), nor filtered, nor deduplicated. "original" runs the version the delivery
- * was for, "latest" the newest the object has.
+ * starts a run through the same admission and run creation as a live delivery: the tenant's run
+ * quotas, each run created in one turn with a new ledger row that records it (`replayed_from` names
+ * the original). A replay is a person's decision, so what guarded the sender's side is not asked
+ * again: the signature (only deliveries that were verified replay), the filter and the dedup window.
+ * "original" runs the version the delivery was for, "latest" the newest the object has. Only whole
+ * bodies replay: one the ledger cut (a duplicate, a filtered or unverified delivery) does not.
  */
 import type { Quotas } from "../config";
 import type { Refusal } from "../tenant/ledger";
@@ -14,16 +15,21 @@ import type { DeliveryLedger, Stored } from "./ledger";
 import type { HookSweeps } from "./sweeps";
 import type { Verdict } from "./types";
 
-/** Deliveries one range replay may re-drive (issue 12: up to 1,000). */
+/** Deliveries one range replay may re-drive (issue 12: up to 1,000), and their bodies' bytes in all. */
 export const MAX_REPLAY = 1_000;
+export const MAX_REPLAY_BYTES = 64 * 1024 * 1024;
 
 export type ReplayVersion = "original" | "latest";
-/** `delivery_id`: the delivery replayed; `replay_id`: the new one that records the replay. */
+/**
+ * `delivery_id`: the delivery replayed; `replay_id`: the new one that records the replay; `reason`:
+ * why a delivery is skipped.
+ */
 export type ReplayItem = {
   delivery_id: string;
   replay_id: string | null;
   run_id: string | null;
-  status: string;
+  status: "planned" | "created" | "skipped";
+  reason: string | null;
   version: number | null;
 };
 export type ReplayRange = {
@@ -36,7 +42,7 @@ export type ReplayRange = {
 export type Replayed =
   | { kind: "not_found" }
   | { kind: "conflict"; detail: string }
-  | { kind: "too_many"; limit: number }
+  | { kind: "too_many"; detail: string }
   | { kind: "refused"; refused: Refusal; asked: number }
   | { kind: "unavailable"; asked: number }
   | { kind: "done"; items: ReplayItem[] };
@@ -51,18 +57,30 @@ export class Replays {
   async one(id: string, version: ReplayVersion, quotas: Quotas): Promise<Replayed> {
     const stored = this.ledger.stored(id);
     if (!stored) return { kind: "not_found" };
-    if (!stored.verified)
-      return { kind: "conflict", detail: "The delivery was never verified, so it cannot be replayed." };
     const result = await this.replay([stored], version, quotas, false);
-    if (result.kind === "done" && result.items[0]?.run_id === null)
-      return { kind: "conflict", detail: `The delivery cannot be replayed: ${result.items[0]?.status}.` };
+    const item = result.kind === "done" ? result.items[0] : undefined;
+    if (item?.status === "skipped")
+      return { kind: "conflict", detail: `The delivery cannot be replayed: ${item.reason}.` };
     return result;
   }
 
-  async range(query: ReplayRange, quotas: Quotas): Promise<Replayed> {
+  /** `inTurn` runs in the turn that creates the runs (the caller's idempotency key commits with them). */
+  async range(query: ReplayRange, quotas: Quotas, inTurn?: (items: ReplayItem[]) => void): Promise<Replayed> {
     const found = this.ledger.range({ ...query, limit: MAX_REPLAY + 1 });
-    if (found.length > MAX_REPLAY) return { kind: "too_many", limit: MAX_REPLAY };
-    return this.replay(found, query.version, quotas, query.dry_run);
+    if (found.length > MAX_REPLAY)
+      return {
+        kind: "too_many",
+        detail: `Replay at most ${MAX_REPLAY} deliveries per request; narrow the range.`,
+      };
+    const bytes = found.reduce((n, d) => n + d.body_bytes, 0);
+    if (bytes > MAX_REPLAY_BYTES) {
+      const mib = MAX_REPLAY_BYTES / 1024 / 1024;
+      return {
+        kind: "too_many",
+        detail: `Replay at most ${mib} MiB of deliveries per request; narrow the range.`,
+      };
+    }
+    return this.replay(found, query.version, quotas, query.dry_run, inTurn);
   }
 
   private async replay(
@@ -70,6 +88,7 @@ export class Replays {
     version: ReplayVersion,
     quotas: Quotas,
     dryRun: boolean,
+    inTurn?: (items: ReplayItem[]) => void,
   ): Promise<Replayed> {
     const latest = this.host.latestVersion();
     const items: ReplayItem[] = [];
@@ -77,28 +96,37 @@ export class Replays {
     const now = Date.now();
     for (const stored of deliveries) {
       const chosen = version === "original" ? stored.version : latest;
-      if (!stored.verified) {
-        items.push(skipped(stored, "skipped: never verified", null));
-      } else if (chosen === null || !this.host.hasVersion(chosen)) {
-        items.push(skipped(stored, `skipped: version ${chosen ?? "?"} is no longer kept`, chosen));
-      } else {
-        const item = skipped(stored, "planned", chosen);
-        items.push(item);
-        if (!dryRun) starts.push(this.startItem(stored, chosen, item, now));
-      }
+      const item = itemOf(stored, chosen, this.skipReason(stored, chosen));
+      items.push(item);
+      if (!dryRun && item.status === "planned" && chosen !== null)
+        starts.push(this.startItem(stored, chosen, item, now));
     }
     if (dryRun || starts.length === 0) return { kind: "done", items };
     const identity = this.host.identity();
     if (!identity) throw new Error("a replay in an object that has no identity yet");
-    const started = await this.host.start(identity, starts, quotas, false);
+    const started = await this.host.start(identity, starts, quotas, false, () => inTurn?.(items));
     if (started.kind !== "created") return { ...started, asked: starts.length };
     return { kind: "done", items };
   }
 
+  private skipReason(stored: Stored, version: number | null): string | null {
+    if (!stored.verified) return "it was never verified";
+    if (stored.truncated) return "its body was not kept whole";
+    if (version === null || !this.host.hasVersion(version))
+      return `version ${version ?? "?"} is no longer kept`;
+    return null;
+  }
+
+  /** The body is read in the run's turn and let go after it: a range holds one at a time. */
   private startItem(stored: Stored, version: number, item: ReplayItem, now: number): StartItem {
+    let body: Uint8Array | null = null;
+    const read = () => {
+      body ??= this.ledger.body(stored.id);
+      return body;
+    };
     return {
       version,
-      payload: payloadOf(stored.headers, stored.body, stored.query),
+      payload: () => payloadOf(stored.headers, read(), stored.query),
       record: (runId) => {
         const id = newDeliveryId();
         const summary = this.ledger.record({
@@ -112,20 +140,23 @@ export class Replays {
           detail: null,
           headers: stored.headers,
           query: stored.query,
-          body: stored.body,
+          body: read(),
+          truncated: false,
           run_id: runId,
           duplicate_of: null,
           replayed_from: stored.id,
           elapsed_ms: 0,
         });
+        body = null;
         Object.assign(item, { run_id: runId, replay_id: id, status: "created" });
-        this.sweeps.recorded(now);
+        this.sweeps.recorded(now, now);
         this.host.recorded(summary);
       },
     };
   }
 }
 
-function skipped(stored: Stored, status: string, version: number | null): ReplayItem {
-  return { delivery_id: stored.id, replay_id: null, run_id: null, status, version };
+function itemOf(stored: Stored, version: number | null, reason: string | null): ReplayItem {
+  const status = reason === null ? "planned" : "skipped";
+  return { delivery_id: stored.id, replay_id: null, run_id: null, status, reason, version };
 }

@@ -5,7 +5,8 @@
  * bounded batch, then sets its next time from what is left: no scan per request.
  */
 import type { Timers } from "../pipeline/timers";
-import type { DeliveryLedger } from "./ledger";
+import type { HookTable } from "./hook-table";
+import { type DeliveryLedger, MAX_LEDGER_BYTES } from "./ledger";
 
 /** How long recorded deliveries are kept (issue 12: default 7 days). */
 export const DELIVERY_RETENTION_MS = 7 * 24 * 3_600_000;
@@ -18,13 +19,18 @@ export type SweepId = "retention" | "dedup" | "grace";
 export class HookSweeps {
   constructor(
     private readonly ledger: DeliveryLedger,
+    private readonly hooks: HookTable,
     private readonly timers: Timers,
     /** Called when the grace sweep dropped a secret (the desk forgets what it opened). */
     private readonly secretsChanged: () => void,
   ) {}
 
-  recorded(receivedAt: number): void {
-    this.timers.set("hooks", "retention", receivedAt + DELIVERY_RETENTION_MS, { earliest: true });
+  /** A delivery was recorded: its retention, or at once when the ledger is over its bytes. */
+  recorded(receivedAt: number, now: number): void {
+    const full = this.ledger.usage() > MAX_LEDGER_BYTES;
+    this.timers.set("hooks", "retention", full ? now : receivedAt + DELIVERY_RETENTION_MS, {
+      earliest: true,
+    });
   }
 
   keyRemembered(expiresAt: number): void {
@@ -39,11 +45,13 @@ export class HookSweeps {
   sweep(id: string, now: number): void {
     if (id === "retention") {
       const oldest = this.ledger.forgetBefore(now - DELIVERY_RETENTION_MS, SWEEP_BATCH);
-      this.next(id, now, oldest === null ? null : oldest + DELIVERY_RETENTION_MS);
+      // Over its bytes, the ledger is a ring: the oldest deliveries go first, a batch a second.
+      const over = this.ledger.evict(SWEEP_BATCH);
+      this.next(id, now, over ? now : oldest === null ? null : oldest + DELIVERY_RETENTION_MS);
     } else if (id === "dedup") {
       this.next(id, now, this.ledger.forgetKeys(now, SWEEP_BATCH));
     } else if (id === "grace") {
-      const next = this.ledger.dropExpiredSecrets(now);
+      const next = this.hooks.dropExpiredSecrets(now);
       this.secretsChanged();
       this.next(id, now, next);
     } else console.warn("unknown webhook timer dropped", id);

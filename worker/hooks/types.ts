@@ -1,6 +1,7 @@
 /** What the API tells a pipeline's object about its webhooks, and what ingress and the object exchange. */
 import { z } from "zod";
 import type { Quotas } from "../config";
+import type { VERDICTS } from "../contracts/api";
 import { WebhookTrigger } from "../engine/spec/trigger";
 
 /** A secret as stored in D1, sealed under the tenant's data key for `context`. */
@@ -25,17 +26,6 @@ export const HookConfig = z.object({
 });
 export type HookConfig = z.infer<typeof HookConfig>;
 
-export const VERDICTS = [
-  "accepted",
-  "duplicate",
-  "filtered",
-  "unverified",
-  "invalid",
-  "too_large",
-  "paused",
-  "over_quota",
-  "failed",
-] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
 /** A delivery as ingress read it: the body is cut at the limit (then `too_large`). */

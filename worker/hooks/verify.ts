@@ -219,14 +219,14 @@ async function sameText(a: string, b: string): Promise<boolean> {
   return crypto.subtle.timingSafeEqual(x as ArrayBuffer, y as ArrayBuffer);
 }
 
-function fromHex(text: string): Uint8Array | null {
+export function fromHex(text: string): Uint8Array | null {
   if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) return null;
   const out = new Uint8Array(text.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(text.slice(i * 2, i * 2 + 2), 16);
   return out;
 }
 
-function fromBase64Safe(text: string): Uint8Array<ArrayBuffer> | null {
+export function fromBase64Safe(text: string): Uint8Array<ArrayBuffer> | null {
   try {
     return text.length > 0 ? fromBase64(text) : null;
   } catch {

@@ -54,3 +54,22 @@ export async function releaseRuns(env: Env, tenantId: string, ids: readonly stri
     console.error("run ledger: places not released", tenantId, ids.length, error);
   }
 }
+
+/**
+ * Creates runs on admitted places (synchronously: what `create` writes commits together); the places
+ * of runs that do not exist afterwards go back to the ledger, also when `create` threw part-way.
+ */
+export async function createOnPlaces<T>(
+  env: Env,
+  runs: { has(id: string): boolean },
+  tenantId: string,
+  admitted: readonly string[],
+  create: () => T,
+): Promise<T> {
+  try {
+    return create();
+  } finally {
+    const unused = admitted.filter((id) => !runs.has(id));
+    if (unused.length > 0) await releaseRuns(env, tenantId, unused);
+  }
+}

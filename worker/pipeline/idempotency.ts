@@ -14,7 +14,28 @@ export type IdempotencyClaim = { key: string; fingerprint: string };
 export type Earlier = { kind: "replay"; answer: unknown } | { kind: "mismatch" } | { kind: "in_progress" };
 
 export class IdempotencyKeys {
+  /** Keys whose request is being answered now (see once()). */
+  private readonly claiming = new Set<string>();
+
   constructor(private readonly sql: SqlStorage) {}
+
+  /**
+   * Runs `create` once per key at a time, unless the key already has an answer: `create` awaits the
+   * tenant's ledger, so a second request with the same key could otherwise pass the check before the
+   * first one remembers its key. Without a claim, `create` just runs.
+   */
+  async once<T>(claim: IdempotencyClaim | undefined, create: () => Promise<T>): Promise<T | Earlier> {
+    if (!claim) return create();
+    const earlier = this.find(claim, Date.now());
+    if (earlier) return earlier;
+    if (this.claiming.has(claim.key)) return { kind: "in_progress" };
+    this.claiming.add(claim.key);
+    try {
+      return await create();
+    } finally {
+      this.claiming.delete(claim.key);
+    }
+  }
 
   /** The earlier answer for this key within the window, or null when the key is new (or expired). */
   find(claim: IdempotencyClaim, now: number): Earlier | null {

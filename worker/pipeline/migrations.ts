@@ -67,6 +67,12 @@ const STEPS: readonly string[] = [
    UPDATE deliveries SET verified = 1 WHERE verdict NOT IN ('unverified', 'too_large', 'paused');
    CREATE INDEX deliveries_by_run ON deliveries (run_id) WHERE run_id IS NOT NULL;
    CREATE INDEX deliveries_by_verdict ON deliveries (verdict, seq);`,
+  // The ledger's size in bytes (ledger.ts): per delivery, and a running count; a cut body is marked.
+  `ALTER TABLE deliveries ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE deliveries ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+   UPDATE deliveries SET bytes = length(body) + length(headers) + length(query);
+   CREATE TABLE ledger_usage (id INTEGER PRIMARY KEY CHECK (id = 1), bytes INTEGER NOT NULL);
+   INSERT INTO ledger_usage (id, bytes) SELECT 1, COALESCE(SUM(bytes), 0) FROM deliveries;`,
 ];
 
 /**

@@ -7,13 +7,11 @@ import { DurableObject } from "cloudflare:workers";
 import type { Quotas } from "../config";
 import type { DispatchReport } from "../dispatcher/batch";
 import type { RunEvent, RunStatus } from "../engine";
-import { type DeskHost, HookDesk } from "../hooks/desk";
-import { DeliveryLedger, type DeliveryQuery } from "../hooks/ledger";
-import { type Replayed, type ReplayRange, Replays, type ReplayVersion } from "../hooks/replay";
-import { sampleBody, signSample } from "../hooks/sign";
+import type { DeliveryQuery } from "../hooks/ledger";
+import type { Replayed, ReplayRange, ReplayVersion } from "../hooks/replay";
 import type { DeliveryAnswer, DeliveryDetail, DeliveryInput, DeliverySummary } from "../hooks/types";
 import type { Refusal, RunQuotas } from "../tenant/ledger";
-import { admitRuns, releaseRuns } from "./admission";
+import { admitRuns, createOnPlaces } from "./admission";
 import type { AuditRecord } from "./audit";
 import { Driver } from "./driver";
 import { type Earlier, type IdempotencyClaim, IdempotencyKeys } from "./idempotency";
@@ -23,13 +21,13 @@ import {
   type BackfillInput,
   type BackfillItem,
   Clock,
-  defaultParams,
   type ScheduleState,
   type ScheduleSync,
 } from "./schedule";
 import type { Changed, CreateRunInput, LogLine, RunDetail, RunSummary } from "./types";
 import { runDetail } from "./view";
 import { Watchers } from "./watchers";
+import { PipelineWebhooks, type RunDelivery, type TestDelivery } from "./webhooks";
 
 /** What the tenant's ledger said when it did not admit every run asked for (admission.ts). */
 export type NotAdmitted = { kind: "refused"; refused: Refusal } | { kind: "unavailable" };
@@ -54,12 +52,7 @@ export class PipelineDO extends DurableObject<Env> {
   private readonly clock: Clock;
   private readonly keys: IdempotencyKeys;
   private readonly watchers: Watchers;
-  private readonly desk: HookDesk;
-  private readonly replays: Replays;
-  /** A range replay under way: two at once could each re-drive the same deliveries. */
-  private replaying = false;
-  /** Idempotency keys whose request is being answered now (see claimed()). */
-  private readonly claiming = new Set<string>();
+  private readonly webhooks: PipelineWebhooks;
   /** The schedule fire under way, if any (fireSchedule runs one at a time). */
   private firing: Promise<void> = Promise.resolve();
   /** ALARM_WAIT_MS; tests shorten it. */
@@ -71,9 +64,7 @@ export class PipelineDO extends DurableObject<Env> {
     this.clock = new Clock(ctx, this.driver);
     this.keys = new IdempotencyKeys(ctx.storage.sql);
     this.watchers = new Watchers(this.driver.live, env.DB);
-    const host = this.deskHost();
-    this.desk = new HookDesk(new DeliveryLedger(ctx.storage.sql), env, host, this.driver.timers);
-    this.replays = new Replays(this.desk.ledger, host, this.desk.sweeps);
+    this.webhooks = new PipelineWebhooks(ctx.storage.sql, env, this.driver, this.keys, () => this.continue());
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage));
   }
 
@@ -82,7 +73,7 @@ export class PipelineDO extends DurableObject<Env> {
    * refuses another body) and creates nothing; a new key is kept with the run, in the same turn.
    */
   async createRun(input: CreateRunInput, quotas: RunQuotas, claim?: IdempotencyClaim): Promise<RunStart> {
-    return this.claimed(claim, async () => {
+    return this.keys.once(claim, async () => {
       const places = await admitRuns(this.env, input, 1, quotas, "all");
       if (places.kind !== "admitted") return places;
       const [id] = places.ids;
@@ -98,41 +89,9 @@ export class PipelineDO extends DurableObject<Env> {
     });
   }
 
-  /**
-   * Runs `create` once per idempotency key at a time: the ledger's answer is awaited, so a second
-   * request with the same key could otherwise pass the check before the first one remembers its key.
-   */
-  private async claimed<T>(
-    claim: IdempotencyClaim | undefined,
-    create: () => Promise<T>,
-  ): Promise<T | Earlier> {
-    if (!claim) return create();
-    const earlier = this.keys.find(claim, Date.now());
-    if (earlier) return earlier;
-    if (this.claiming.has(claim.key)) return { kind: "in_progress" };
-    this.claiming.add(claim.key);
-    try {
-      return await create();
-    } finally {
-      this.claiming.delete(claim.key);
-    }
-  }
-
-  /**
-   * Creates runs on admitted places (synchronously: what `create` writes commits together); the places
-   * of runs that do not exist afterwards go back to the ledger, also when `create` threw part-way.
-   */
-  private async releasedUnless<T>(
-    tenantId: string,
-    admitted: readonly string[],
-    create: () => T,
-  ): Promise<T> {
-    try {
-      return create();
-    } finally {
-      const unused = admitted.filter((id) => !this.driver.store.has(id));
-      if (unused.length > 0) await releaseRuns(this.env, tenantId, unused);
-    }
+  /** Creates runs on admitted places; the places of runs that were not created go back (admission.ts). */
+  private releasedUnless<T>(tenantId: string, admitted: readonly string[], create: () => T): Promise<T> {
+    return createOnPlaces(this.env, this.driver.store, tenantId, admitted, create);
   }
 
   /** The answer an Idempotency-Key already has here, checked before quotas: a replay is never refused. */
@@ -140,13 +99,8 @@ export class PipelineDO extends DurableObject<Env> {
     return this.keys.find(claim, Date.now());
   }
 
-  getRun(
-    id: string,
-  ): (RunDetail & { delivery?: { delivery_id: string; replayed_from: string | null } }) | null {
-    const detail = runDetail(this.driver, id);
-    if (detail?.trigger !== "webhook") return detail;
-    const delivery = this.desk.ledger.ofRun(id);
-    return delivery ? { ...detail, delivery } : detail;
+  getRun(id: string): (RunDetail & { delivery?: RunDelivery }) | null {
+    return this.webhooks.withDelivery(runDetail(this.driver, id));
   }
 
   listRuns(query: { status?: RunStatus; limit: number; cursor?: string }): {
@@ -205,7 +159,7 @@ export class PipelineDO extends DurableObject<Env> {
     this.clock.stop();
     // Its webhooks answer 404 from now on, also after a sync that was on its way.
     this.driver.store.retire();
-    this.desk.sync([]);
+    this.webhooks.sync([]);
     const cancelled = this.driver.cancelAll(reason);
     await this.continue();
     return { cancelled };
@@ -245,7 +199,7 @@ export class PipelineDO extends DurableObject<Env> {
       await this.driver.timers.dispatch(Date.now(), {
         run: (timer) => this.driver.deliverTimer(timer),
         schedule: () => this.fireSchedule(),
-        hooks: (timer, now) => this.desk.sweeps.sweep(timer.id, now),
+        hooks: (timer, now) => this.webhooks.desk.sweeps.sweep(timer.id, now),
       });
       // After the due timers: their work is on its way while D1 answers the watchers' check.
       await this.watchers.recheck();
@@ -268,9 +222,11 @@ export class PipelineDO extends DurableObject<Env> {
   async syncSchedule(input: ScheduleSync): Promise<ScheduleState | null> {
     // A deleted pipeline's object takes no sync that was on its way when it was retired.
     if (this.driver.store.retired()) return null;
-    const { hooks, ...schedule } = input;
+    // Syncs may cross on their way: one read from D1 before the last one taken is late.
+    if (!this.driver.store.takeRevision(input.revision)) return this.clock.state();
+    const { hooks, revision: _revision, ...schedule } = input;
     this.clock.sync(schedule, Date.now());
-    if (hooks) this.desk.sync(hooks);
+    if (hooks) this.webhooks.sync(hooks);
     await this.fireSchedule();
     await this.continue();
     return this.clock.state();
@@ -288,124 +244,43 @@ export class PipelineDO extends DurableObject<Env> {
 
   /** A webhook delivery (worker/hooks/ingress.ts): the object decides and records it (hooks/desk.ts). */
   async receiveDelivery(input: DeliveryInput): Promise<DeliveryAnswer> {
-    const answer = await this.desk.receive(input);
+    const answer = await this.webhooks.receive(input);
     // The ledger's sweeps may have a new first time (a delivery that started no run armed nothing else).
     await this.armQuietly();
     return answer;
   }
 
   listDeliveries(query: DeliveryQuery): { items: DeliverySummary[]; next_cursor: string | null } {
-    const page = this.desk.ledger.list(query);
-    return { items: page.items, next_cursor: page.next === null ? null : String(page.next) };
+    return this.webhooks.list(query);
   }
 
   getDelivery(id: string): DeliveryDetail | null {
-    return this.desk.ledger.get(id);
+    return this.webhooks.get(id);
   }
 
   /** "Send test delivery": a sample signed with the trigger's own secret, through the real checks. */
-  async testDelivery(
-    triggerId: string,
-    body: unknown,
-    quotas: Quotas,
-  ): Promise<
-    { kind: "not_found" } | { kind: "unsigned"; detail: string } | { kind: "sent"; answer: DeliveryAnswer }
-  > {
-    const hook = this.desk.ledger.hookOf(triggerId);
-    if (!hook) return { kind: "not_found" };
-    const now = Date.now();
-    const bytes = new TextEncoder().encode(JSON.stringify(body === undefined ? sampleBody(now) : body));
-    const [secret] = await this.desk.openSecrets(hook);
-    const signed = await signSample(hook.trigger.verify, secret ?? null, bytes, now);
-    if (!signed.ok) return { kind: "unsigned", detail: signed.reason };
-    const input = {
-      hook_id: hook.hook_id,
-      headers: signed.headers,
-      query: {},
-      body: bytes,
-      too_large: false,
-      received_at: now,
-      quotas,
-    };
-    return { kind: "sent", answer: await this.receiveDelivery(input) };
+  async testDelivery(triggerId: string, body: unknown, quotas: Quotas): Promise<TestDelivery> {
+    const sent = await this.webhooks.test(triggerId, body, quotas);
+    await this.armQuietly();
+    return sent;
   }
 
   /** Replays one stored delivery as a new run (hooks/replay.ts). */
   async replayDelivery(id: string, version: ReplayVersion, quotas: Quotas): Promise<Replayed> {
-    const result = await this.replays.one(id, version, quotas);
+    const result = await this.webhooks.replayOne(id, version, quotas);
     await this.continue();
     return result;
   }
 
-  /**
-   * Webhook backfill: re-drives the verified deliveries of a time range, each once. One at a time per
-   * pipeline; with an idempotency claim, a key seen within 24 hours answers as it did then.
-   */
+  /** Webhook backfill (hooks/replay.ts): each delivery of the range once. */
   async replayRange(
     range: ReplayRange,
     quotas: Quotas,
     claim?: IdempotencyClaim,
   ): Promise<Replayed | Earlier> {
-    if (range.dry_run) return this.replays.range(range, quotas);
-    return this.claimed(claim, async () => {
-      if (this.replaying)
-        return { kind: "conflict", detail: "A replay of this pipeline's deliveries is under way." };
-      this.replaying = true;
-      try {
-        const result = await this.replays.range(range, quotas);
-        if (claim && result.kind === "done") this.keys.remember(claim, result.items, Date.now());
-        await this.continue();
-        return result;
-      } finally {
-        this.replaying = false;
-      }
-    });
-  }
-
-  private deskHost(): DeskHost {
-    return {
-      identity: () => this.driver.store.identity(),
-      latestVersion: () => this.driver.store.latestVersion(),
-      hasVersion: (version) => this.driver.store.specJson(version) !== null,
-      start: async (identity, items, quotas, live) => {
-        const budget = live ? quotas.deliveries_per_minute : undefined;
-        const places = await admitRuns(this.env, identity, items.length, quotas, "all", budget);
-        if (places.kind !== "admitted") return places;
-        const runs = await this.releasedUnless(identity.tenant_id, places.ids, () =>
-          items.map((item, i) => {
-            const id = places.ids[i];
-            if (id === undefined) throw new Error("the ledger admitted fewer runs than asked");
-            const spec = this.driver.plans.spec(item.version);
-            const trigger = { kind: "webhook" as const, payload: item.payload };
-            const created = this.driver.createRun(
-              { ...identity, spec, version: item.version, params: defaultParams(spec), trigger },
-              id,
-            );
-            item.record(created.id);
-            return created;
-          }),
-        );
-        // The runs are committed: whatever fails from here on must not turn their 2xx into an error.
-        try {
-          await this.continue();
-        } catch (error) {
-          console.error("runs created; their work is picked up by the watchdog", error);
-        }
-        return { kind: "created", runs };
-      },
-      finished: async (runId, ms) => {
-        const outcome = () => {
-          const detail = runDetail(this.driver, runId);
-          if (!detail || !FINISHED.has(detail.status)) return null;
-          return {
-            status: detail.status,
-            output: leafOutputs(detail, this.driver.plans.spec(detail.version)),
-          };
-        };
-        return outcome() ?? ((await this.driver.finished(runId, ms)) ? outcome() : null);
-      },
-      recorded: (delivery) => this.driver.live.broadcast([{ type: "delivery", delivery, at: Date.now() }]),
-    };
+    const result = await this.webhooks.replayRange(range, quotas, claim);
+    await this.continue();
+    return result;
   }
 
   /** The runs a backfill would create (nothing is created). */
@@ -423,7 +298,7 @@ export class PipelineDO extends DurableObject<Env> {
     audit?: AuditRecord,
     claim?: IdempotencyClaim,
   ): Promise<BackfillStart> {
-    return this.claimed(claim, async () => {
+    return this.keys.once(claim, async () => {
       // The API synced the pipeline (and so the identity) before it plans a backfill.
       const identity = this.driver.store.identity();
       if (!identity) throw new Error("backfill of a pipeline whose object has no identity yet");
@@ -566,19 +441,4 @@ export class PipelineDO extends DurableObject<Env> {
       // Already closed from the other side.
     }
   }
-}
-
-const FINISHED = new Set<string>(["success", "failed", "cancelled"]);
-
-/** What a finished run answers a `respond: sync` delivery: the outputs of the tasks nothing needs. */
-function leafOutputs(
-  detail: RunDetail,
-  spec: { tasks: { id: string; needs?: string[] }[] },
-): Record<string, unknown> {
-  const needed = new Set(spec.tasks.flatMap((task) => task.needs ?? []));
-  const out: Record<string, unknown> = {};
-  for (const task of detail.tasks) {
-    if (!needed.has(task.id) && task.status === "success") out[task.id] = task.output;
-  }
-  return out;
 }

@@ -24,6 +24,8 @@ export const MAX_CATCHUP = 100;
 export type ScheduleSpec = { cron: string; timezone: string; catchup: boolean };
 
 export type ScheduleSync = PipelineIdentity & {
+  /** The pipeline's revision in D1 when the sync was read (migration 0012): an older one is late. */
+  revision: number;
   /** The latest version's webhooks (worker/hooks); absent: unchanged. */
   hooks?: HookConfig[];
   version: number;
@@ -101,7 +103,7 @@ export class Clock {
   }
 
   /** Records the latest version's schedule and paused flag; the caller then fires what is owed. */
-  sync(input: ScheduleSync, now: number): void {
+  sync(input: Omit<ScheduleSync, "revision">, now: number): void {
     const { version, spec, paused, schedule, ...identity } = input;
     const before = this.state();
     this.ctx.storage.transactionSync(() => {

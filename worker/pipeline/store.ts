@@ -96,6 +96,22 @@ export class Store {
     return this.sql.exec<{ v: number | null }>("SELECT MAX(version) AS v FROM versions").one().v;
   }
 
+  /**
+   * Whether a sync of this revision is current (not older than the last one taken); if so, it is the
+   * last one taken from now on.
+   */
+  takeRevision(revision: number): boolean {
+    const row = this.sql
+      .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'revision'")
+      .toArray()[0];
+    if (row && Number(row.value) > revision) return false;
+    this.sql.exec(
+      "INSERT INTO meta (key, value) VALUES ('revision', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      String(revision),
+    );
+    return true;
+  }
+
   /** The pipeline was deleted: a tombstone that outlives purge(), so no late sync brings it back. */
   retire(): void {
     this.sql.exec("INSERT INTO meta (key, value) VALUES ('retired', '1') ON CONFLICT (key) DO NOTHING");

@@ -124,3 +124,35 @@ export const runs = {
     return url.toString();
   },
 };
+
+const deliveryPath = (tenant: string, pipeline: string, delivery: string) =>
+  `${pipelinePath(tenant, pipeline)}/deliveries/${seg(delivery)}`;
+
+export const deliveries = {
+  list: (tenant: string, pipeline: string, query: T.DeliveryQuery = {}) =>
+    request<T.DeliveryPage>("GET", `${pipelinePath(tenant, pipeline)}/deliveries`, { query }),
+  get: (tenant: string, pipeline: string, delivery: string) =>
+    request<T.DeliveryDetail>("GET", deliveryPath(tenant, pipeline, delivery)),
+  replay: (tenant: string, pipeline: string, delivery: string, version: T.ReplayVersion) =>
+    request<T.ReplayedDelivery>("POST", `${deliveryPath(tenant, pipeline, delivery)}/replay`, {
+      json: { version },
+    }),
+  /** A dry run answers what would run and starts nothing. */
+  replayRange: (tenant: string, pipeline: string, body: T.RangeReplay) =>
+    request<T.RangeReplayResult>("POST", `${pipelinePath(tenant, pipeline)}/deliveries/replay`, {
+      json: body,
+    }),
+};
+
+const triggerPath = (tenant: string, pipeline: string, trigger: string) =>
+  `${pipelinePath(tenant, pipeline)}/triggers/${seg(trigger)}`;
+
+export const triggers = {
+  rotateSecret: (tenant: string, pipeline: string, trigger: string) =>
+    request<T.RotatedSecret>("POST", `${triggerPath(tenant, pipeline, trigger)}/rotate-secret`),
+  /** `body` undefined: the server's own sample. */
+  testDelivery: (tenant: string, pipeline: string, trigger: string, body?: unknown) =>
+    request<T.TestDeliveryAnswer>("POST", `${triggerPath(tenant, pipeline, trigger)}/test-delivery`, {
+      json: body === undefined ? {} : { body },
+    }),
+};

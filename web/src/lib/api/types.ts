@@ -61,4 +61,26 @@ export type LiveEvent =
       attempt: number;
       at: number;
     }
-  | { type: "task_removed"; run: string; key: string; at: number };
+  | { type: "task_removed"; run: string; key: string; at: number }
+  | { type: "delivery"; delivery: DeliverySummary };
+
+export type Verdict = z.infer<typeof C.DeliveryVerdict>;
+/** Verdicts of deliveries that were verified: a range replay takes only these. */
+export type ReplayableVerdict = z.infer<typeof C.ReplayableVerdict>;
+export type DeliverySummary = z.infer<typeof C.DeliverySummary>;
+export type DeliveryDetail = z.infer<typeof C.DeliveryDetail>;
+export type DeliveryPage = z.infer<typeof C.DeliveryPage>;
+export type DeliveryQuery = {
+  verdict?: Verdict;
+  from?: string;
+  to?: string;
+  cursor?: string;
+  limit?: number;
+};
+export type ReplayVersion = z.infer<typeof C.ReplayVersion>;
+export type ReplayedDelivery = z.infer<typeof C.ReplayedOne>;
+export type RangeReplay = z.input<typeof C.ReplayRangeBody>;
+export type RangeReplayResult = z.infer<typeof C.ReplayRangeResult>;
+export type RotatedSecret = z.infer<typeof C.RotatedSecret>;
+/** The answer the webhook gave to the signed sample. */
+export type TestDeliveryAnswer = z.infer<typeof C.TestDeliveryResult>;

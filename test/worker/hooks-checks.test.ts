@@ -59,6 +59,17 @@ describe("webhook checks", () => {
     expect(answered.body).toMatchObject({ status: "success", output: { echo: { value: 4 } } });
   });
 
+  it("answers a respond: sync delivery 202 with its status URL when the run outlives the deadline", async () => {
+    const nap = [{ id: "nap", uses: "core/sleep@^1", with: { duration: "1h" } }];
+    const { send } = await hooked("standard", { respond: { mode: "sync", deadline_ms: 200 } }, nap);
+    const started = performance.now();
+    const answered = await send<{ run_id: string; status_url: string }>("y2", { n: 1 });
+    expect(answered.status).toBe(202);
+    expect(answered.body.status_url).toMatch(new RegExp(`/runs/${answered.body.run_id}$`));
+    // It waited for the deadline, not longer (the sleep is an hour).
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
   it("keeps a body that is not JSON as text, and answers 413 when its text would be too large for the run", async () => {
     const { path, secret, detail } = await hooked("standard", {}, [
       { id: "echo", uses: "core/noop@^1", with: { value: "{{ trigger.body }}" } },

@@ -1,7 +1,11 @@
 /** What the API tells a pipeline's object about its webhooks, and what ingress and the object exchange. */
 import { z } from "zod";
 import type { Quotas } from "../config";
-import type { VERDICTS } from "../contracts/api";
+import type {
+  DeliveryDetail as DeliveryDetailSchema,
+  DeliverySummary as DeliverySummarySchema,
+  VERDICTS,
+} from "../contracts/api";
 import { WebhookTrigger } from "../engine/spec/trigger";
 
 /** A secret as stored in D1, sealed under the tenant's data key for `context`. */
@@ -43,24 +47,6 @@ export type DeliveryInput = {
 /** The HTTP answer the object decided; ingress sends it as is (problem+json for 4xx). */
 export type DeliveryAnswer = { status: number; body: Record<string, unknown>; retry_after?: number };
 
-export type DeliverySummary = {
-  id: string;
-  received_at: string;
-  trigger: string;
-  verified: boolean;
-  status: Verdict;
-  http_status: number;
-  run_id: string | null;
-  duplicate_of: string | null;
-  replayed_from: string | null;
-};
-
-export type DeliveryDetail = DeliverySummary & {
-  detail: string | null;
-  headers: Record<string, string>;
-  query: Record<string, string>;
-  /** Parsed JSON when the body is JSON, else its text (invalid UTF-8 replaced). */
-  body: unknown;
-  body_bytes: number;
-  elapsed_ms: number;
-};
+/** The wire shapes of the deliveries API (contracts/api.ts), which the ledger answers as they are. */
+export type DeliverySummary = z.infer<typeof DeliverySummarySchema>;
+export type DeliveryDetail = z.infer<typeof DeliveryDetailSchema>;

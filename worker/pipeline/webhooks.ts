@@ -22,8 +22,6 @@ import { defaultParams } from "./schedule";
 import type { RunDetail } from "./types";
 import { runDetail } from "./view";
 
-const FINISHED = new Set<string>(["success", "failed", "cancelled"]);
-
 export type TestDelivery =
   | { kind: "not_found" }
   | { kind: "unsigned"; detail: string }
@@ -96,8 +94,9 @@ export class PipelineWebhooks {
   }
 
   /**
-   * Webhook backfill: re-drives the verified deliveries of a time range, each once. One at a time per
-   * pipeline; with an idempotency claim, a key seen within 24 hours answers as it did then.
+   * Webhook backfill: one run per verified, whole delivery of a time range (each once within the
+   * request). One range at a time per pipeline; with an idempotency claim, a key seen within 24 hours
+   * answers as it did then, and the key commits with the runs.
    */
   async replayRange(
     range: ReplayRange,
@@ -160,7 +159,7 @@ export class PipelineWebhooks {
       finished: async (runId, ms) => {
         const outcome = () => {
           const detail = runDetail(driver, runId);
-          if (!detail || !FINISHED.has(detail.status)) return null;
+          if (!detail || detail.status === "queued" || detail.status === "running") return null;
           return { status: detail.status, output: leafOutputs(detail, driver.plans.spec(detail.version)) };
         };
         return outcome() ?? ((await driver.finished(runId, ms)) ? outcome() : null);
@@ -172,15 +171,21 @@ export class PipelineWebhooks {
 
 export type RunDelivery = { delivery_id: string; replayed_from: string | null };
 
-/** What a finished run answers a `respond: sync` delivery: the outputs of the tasks nothing needs. */
+/**
+ * What a finished run answers a `respond: sync` delivery: the outputs of the tasks nothing needs; a
+ * mapped task's are a list, in map order.
+ */
 function leafOutputs(
   detail: RunDetail,
   spec: { tasks: { id: string; needs?: string[] }[] },
 ): Record<string, unknown> {
   const needed = new Set(spec.tasks.flatMap((task) => task.needs ?? []));
   const out: Record<string, unknown> = {};
+  const mapped: Record<string, unknown[]> = {};
   for (const task of detail.tasks) {
-    if (!needed.has(task.id) && task.status === "success") out[task.id] = task.output;
+    if (needed.has(task.id) || task.status !== "success") continue;
+    if (task.map_index < 0) out[task.id] = task.output;
+    else (mapped[task.id] ??= [])[task.map_index] = task.output;
   }
-  return out;
+  return { ...out, ...mapped };
 }

@@ -9,17 +9,23 @@ import type { Quotas } from "../config";
 import { TenantVault } from "../crypto/envelope";
 import { parseDuration } from "../engine";
 import { schemaMismatch } from "../engine/json-schema";
-import type { Places } from "../pipeline/admission";
-import { truthy } from "../pipeline/evaluate";
-import type { Timers } from "../pipeline/timers";
-import type { PipelineIdentity } from "../pipeline/types";
+import { truthy } from "../engine/render";
 import { type ProblemCode, ProblemError } from "../problem";
+import type { Refusal } from "../tenant/ledger";
 import { redact } from "./headers";
 import { graceEnd, HookTable } from "./hook-table";
 import { dedupKey, evaluateHook, type HookPayload } from "./keys";
 import { bodyValue, type DeliveryLedger } from "./ledger";
 import { HookSweeps } from "./sweeps";
-import type { DeliveryAnswer, DeliveryInput, DeliverySummary, HookConfig, Verdict } from "./types";
+import type {
+  DeliveryAnswer,
+  DeliveryInput,
+  DeliverySummary,
+  HookConfig,
+  HookIdentity,
+  HookTimers,
+  Verdict,
+} from "./types";
 import { verifyDelivery } from "./verify";
 
 export type { HookPayload } from "./keys";
@@ -42,12 +48,13 @@ const DEFAULT_DEDUP_WINDOW_MS = 24 * 3_600_000;
  */
 export type StartItem = { version: number; payload: () => HookPayload; record: (runId: string) => void };
 export type Started =
-  | Exclude<Places, { kind: "admitted" }>
+  | { kind: "refused"; refused: Refusal }
+  | { kind: "unavailable" }
   | { kind: "created"; runs: { id: string; status: string }[] };
 
 /** What the object does for the desk. */
 export type DeskHost = {
-  identity(): PipelineIdentity | null;
+  identity(): HookIdentity | null;
   /** The latest version the object has, and whether it still has a given one (replay). */
   latestVersion(): number | null;
   hasVersion(version: number): boolean;
@@ -57,7 +64,7 @@ export type DeskHost = {
    * `inTurn` (what must commit with them, such as an idempotency key).
    */
   start(
-    identity: PipelineIdentity,
+    identity: HookIdentity,
     items: readonly StartItem[],
     quotas: Quotas,
     live: boolean,
@@ -86,7 +93,7 @@ export class HookDesk {
     sql: SqlStorage,
     private readonly env: Env,
     private readonly host: DeskHost,
-    timers: Timers,
+    timers: HookTimers,
   ) {
     this.hooks = new HookTable(sql);
     this.sweeps = new HookSweeps(ledger, this.hooks, timers, () => this.opened.clear());
@@ -372,7 +379,7 @@ export function payloadOf(
   };
 }
 
-export function statusUrl(identity: PipelineIdentity, runId: string): string {
+export function statusUrl(identity: HookIdentity, runId: string): string {
   return `${identity.origin}/api/tenants/${identity.tenant_slug}/pipelines/${identity.pipeline_slug}/runs/${runId}`;
 }
 

@@ -5,7 +5,6 @@
  */
 import { toBase64Url } from "../crypto/encoding";
 import { randomBytes } from "../crypto/random";
-import type { pipelineStub } from "../pipeline/address";
 
 const HOOK_ID = /^hk_([0-9a-f]{64})_([A-Za-z0-9_-]{22})$/;
 
@@ -20,7 +19,7 @@ export function isRoutableHookId(hookId: string): boolean {
 }
 
 /** The object a hook id names, or null for an id of any other form (a 404, without asking anyone). */
-export function hookObject(env: Env, hookId: string): ReturnType<typeof pipelineStub> | null {
+export function hookObject(env: Env, hookId: string): ReturnType<Env["PIPELINE"]["get"]> | null {
   const object = HOOK_ID.exec(hookId)?.[1];
   if (!object) return null;
   try {

@@ -5,7 +5,7 @@
 import { toHex } from "../crypto/encoding";
 import { sha256Hex } from "../crypto/random";
 import type { WebhookTrigger } from "../engine";
-import { evaluate } from "../pipeline/render";
+import { evaluate } from "../engine/render";
 import { fromBase64Safe, fromHex } from "./verify";
 
 /** Steps a filter or dedupe expression may take (a task instance gets 400,000 for all of its own). */

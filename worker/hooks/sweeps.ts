@@ -4,9 +4,9 @@
  * at the earliest moment it has work (an upsert that keeps an earlier time), and each sweep deletes a
  * bounded batch, then sets its next time from what is left: no scan per request.
  */
-import type { Timers } from "../pipeline/timers";
 import type { HookTable } from "./hook-table";
 import { type DeliveryLedger, MAX_LEDGER_BYTES } from "./ledger";
+import type { HookTimers } from "./types";
 
 /** How long recorded deliveries are kept (issue 12: default 7 days). */
 export const DELIVERY_RETENTION_MS = 7 * 24 * 3_600_000;
@@ -20,7 +20,7 @@ export class HookSweeps {
   constructor(
     private readonly ledger: DeliveryLedger,
     private readonly hooks: HookTable,
-    private readonly timers: Timers,
+    private readonly timers: HookTimers,
     /** Called when the grace sweep dropped a secret (the desk forgets what it opened). */
     private readonly secretsChanged: () => void,
   ) {}

@@ -47,6 +47,21 @@ export type DeliveryInput = {
 /** The HTTP answer the object decided; ingress sends it as is (problem+json for 4xx). */
 export type DeliveryAnswer = { status: number; body: Record<string, unknown>; retry_after?: number };
 
+/** Who the pipeline is, as the desk needs it (the object's identity, pipeline/types.ts). */
+export type HookIdentity = {
+  tenant_id: string;
+  tenant_slug: string;
+  pipeline_id: string;
+  pipeline_slug: string;
+  origin: string;
+};
+
+/** The object's timer table, for the ledger's sweeps (pipeline/timers.ts, kind "hooks"). */
+export interface HookTimers {
+  set(kind: "hooks", id: string, at: number, options?: { earliest?: boolean }): void;
+  clear(kind: "hooks", id: string): void;
+}
+
 /** The wire shapes of the deliveries API (contracts/api.ts), which the ledger answers as they are. */
 export type DeliverySummary = z.infer<typeof DeliverySummarySchema>;
 export type DeliveryDetail = z.infer<typeof DeliveryDetailSchema>;

@@ -4,12 +4,12 @@
  * anything a plugin or an expression does; those become task failures.
  */
 import { parseUses, type RunEvent, type TaskError, type TaskOutcome, taskError } from "../engine";
+import { render } from "../engine/render";
 import { type Invocation, invokeOperator } from "../runner/invoke";
 import { failure, type Outcome } from "../runner/outcome";
 import { serviceTransport } from "../runner/transport";
 import { CONTEXT_OPERATORS, type Plans } from "./plans";
 import { remoteBatchOf } from "./pump";
-import { render } from "./render";
 import { buildScope, loadSecrets, MissingSecret, redact, secretNames } from "./scope";
 import type { Store } from "./store";
 import type { Attachments, DispatchJob } from "./transition";

@@ -1,7 +1,7 @@
 /** Answers the planner's `evaluate` effects: a task's `when`, or its `for_each` list (stored by reference). */
 import { MAX_FOR_EACH_ITEMS, type RunEvent } from "../engine";
+import { renderString, truthy } from "../engine/render";
 import { type Deps, messageOf } from "./dispatch";
-import { renderString } from "./render";
 import { buildScope } from "./scope";
 import type { Attachments, EvaluateJob } from "./transition";
 
@@ -52,11 +52,4 @@ export async function evaluateGate(
     event: { type: "for_each_expanded", task: job.task, items: value.length, items_ref: ref },
     attach: { blobs: [{ ref, value }] },
   };
-}
-
-/** JSONata's $boolean: empty strings, zero, empty arrays and objects, null and nothing are false. */
-export function truthy(value: unknown): boolean {
-  if (Array.isArray(value)) return value.some(truthy);
-  if (typeof value === "object" && value !== null) return Object.keys(value).length > 0;
-  return Boolean(value);
 }

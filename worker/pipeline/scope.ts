@@ -13,7 +13,7 @@ import {
   type RunState,
   templateExpressions,
 } from "../engine";
-import type { Scope } from "./render";
+import type { Scope } from "../engine/render";
 import type { Store } from "./store";
 import { iso } from "./types";
 

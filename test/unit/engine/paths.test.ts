@@ -2,8 +2,8 @@
 import fc from "fast-check";
 import jsonata from "jsonata";
 import { describe, expect, it } from "vitest";
-import { readSimplePath } from "../../../worker/pipeline/paths";
-import { evaluate } from "../../../worker/pipeline/render";
+import { readSimplePath } from "../../../worker/engine/paths";
+import { evaluate } from "../../../worker/engine/render";
 
 /** Field names, with a JSONata keyword and two names every object inherits among them. */
 const NAMES = ["a", "b", "item", "run", "id", "output", "x_1", "and", "length", "constructor"];

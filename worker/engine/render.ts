@@ -9,8 +9,8 @@ import {
   ExpressionError as BoundedExpressionError,
   type StepBudget,
 } from "../../plugins/sdk/src/expression";
-import { parseTemplate } from "../engine";
 import { readSimplePath } from "./paths";
+import { parseTemplate } from "./template";
 
 export type Scope = {
   params: Record<string, unknown>;
@@ -155,4 +155,11 @@ function clip(expr: string): string {
 function messageOf(error: unknown): string {
   if (typeof error === "object" && error !== null && "message" in error) return String(error.message);
   return String(error);
+}
+
+/** JSONata's $boolean: empty strings, zero, empty arrays and objects, null and nothing are false. */
+export function truthy(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(truthy);
+  if (typeof value === "object" && value !== null) return Object.keys(value).length > 0;
+  return Boolean(value);
 }

@@ -1,10 +1,12 @@
 // Runs the product locally: .dev.vars, D1 migrations, then `wrangler dev` for the main Worker and
 // every first-party plugin Worker in one process. Ctrl-C (or SIGTERM) stops everything it started.
+// QUOTA_* environment variables (e.g. QUOTA_CONCURRENT_RUNS=500) override wrangler.toml's quotas for
+// this run; a value that is not a positive integer stops it before anything starts.
 //   node scripts/dev-server.mjs [--port 8787] [--persist-to .wrangler/state]
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { ensureDevVars, ensurePluginDevVars } from "./dev-vars.mjs";
+import { ensureDevVars, ensurePluginDevVars, quotaVarsFromEnv, varArgs } from "./dev-vars.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -12,6 +14,11 @@ const { values } = parseArgs({
     "persist-to": { type: "string", default: ".wrangler/state" },
   },
 });
+const quotas = quotaVarsFromEnv(process.env);
+if (quotas.errors.length > 0) {
+  for (const error of quotas.errors) console.error(error);
+  process.exit(2);
+}
 const env = {
   // wrangler's local trace capture (Local Explorer → Observability) adds a tail consumer to every
   // invocation and costs about 1 ms per plugin call; `X_LOCAL_OBSERVABILITY=true npm start` brings it back.
@@ -52,9 +59,13 @@ const wrangler = spawn(
     "--persist-to",
     values["persist-to"],
     "--show-interactive-dev-session=false",
+    // The main Worker's quotas from QUOTA_* (`--var` wins over [vars] and .dev.vars).
+    ...varArgs(quotas.vars),
   ],
   { stdio: ["ignore", "inherit", "inherit"], env },
 );
+const overridden = Object.entries(quotas.vars).map(([name, value]) => `${name}=${value}`);
+if (overridden.length > 0) console.log(`Quotas from the environment: ${overridden.join(", ")}`);
 console.log(`\nUpdraft: http://localhost:${values.port}\n`);
 
 const stop = (signal) => {

@@ -1,13 +1,18 @@
 // The benchmark's pipelines, as JSON specs. `tag` query parameters let the target record arrivals.
 
-export function chainSpec(target) {
-  const tasks = Array.from({ length: 10 }, (_, i) => ({
+export function chainSpec(target, length = 10) {
+  const tasks = Array.from({ length }, (_, i) => ({
     id: `t${i + 1}`,
     uses: "core/http@^1",
     with: { url: `${target}/noop?tag={{ run.id }}-${i + 1}` },
     ...(i === 0 ? {} : { needs: [`t${i}`] }),
   }));
-  return { name: "Chain of 10", tasks };
+  return { name: `Chain of ${length}`, tasks };
+}
+
+/** The spec with a Standard Webhooks trigger `in`: saving it generates the hook's `whsec_` secret. */
+export function withWebhook(spec) {
+  return { ...spec, triggers: [{ webhook: { id: "in", verify: { scheme: "standard" } } }] };
 }
 
 export function fanOutSpec(target, width) {

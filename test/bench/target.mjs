@@ -5,6 +5,8 @@ import { createServer } from "node:http";
 export async function startTarget() {
   /** @type {Map<string, number[]>} arrival times (performance.now) per tag */
   const arrivals = new Map();
+  /** Called with each tagged arrival: waiting on them costs nothing per arrival but the callback. */
+  const listeners = new Set();
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? "/", "http://target");
     const tag = url.searchParams.get("tag");
@@ -12,6 +14,7 @@ export async function startTarget() {
       const list = arrivals.get(tag) ?? [];
       list.push(performance.now());
       arrivals.set(tag, list);
+      for (const listener of listeners) listener(tag);
     }
     const done = () => {
       response.writeHead(200, { "content-type": "application/json" });
@@ -27,6 +30,26 @@ export async function startTarget() {
   return {
     url: `http://127.0.0.1:${port}`,
     arrivals,
+    /**
+     * Resolves once every tag has arrived at least once (true), or after `timeoutMs` (false).
+     * @param {Iterable<string>} tags
+     */
+    allArrived(tags, timeoutMs) {
+      const missing = new Set([...tags].filter((tag) => !arrivals.has(tag)));
+      if (missing.size === 0) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const done = (/** @type {boolean} */ all) => {
+          clearTimeout(timer);
+          listeners.delete(listener);
+          resolve(all);
+        };
+        const listener = (/** @type {string} */ tag) => {
+          if (missing.delete(tag) && missing.size === 0) done(true);
+        };
+        const timer = setTimeout(() => done(false), timeoutMs);
+        listeners.add(listener);
+      });
+    },
     close: () => new Promise((resolve) => server.close(() => resolve(undefined))),
   };
 }

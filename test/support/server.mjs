@@ -46,10 +46,12 @@ async function groupMembers(group) {
 /**
  * Starts the product and resolves once GET /api/health answers 200.
  * `state` reuses a directory (a restart); the caller owns it then and `stop()` leaves it in place,
- * while a directory created here is deleted by `stop()`.
- * @param {{ timeoutMs?: number, state?: string }} [options]
+ * while a directory created here is deleted by `stop()`. `env` adds environment variables for the
+ * product, e.g. `{ QUOTA_DELIVERIES_PER_MINUTE: "100000" }` (scripts/dev-server.mjs passes QUOTA_* to
+ * the Worker as vars; a bad value makes it exit, and this rejects with its message).
+ * @param {{ timeoutMs?: number, state?: string, env?: Record<string, string> }} [options]
  */
-export async function startServer({ timeoutMs = 60_000, state: reused } = {}) {
+export async function startServer({ timeoutMs = 60_000, state: reused, env: extra = {} } = {}) {
   if (!existsSync(join(ROOT, "web", "build", "index.html"))) {
     throw new Error(
       "web/build is missing: run `npm run build:web` (npm run test:e2e does) before the e2e tests.",
@@ -64,7 +66,7 @@ export async function startServer({ timeoutMs = 60_000, state: reused } = {}) {
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
     // Node 24 from node_modules/.bin for wrangler too, even when the runner itself is the system Node.
-    env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ""}`, FORCE_COLOR: "0" },
+    env: { ...process.env, ...extra, PATH: `${bin}${delimiter}${process.env.PATH ?? ""}`, FORCE_COLOR: "0" },
   });
   /** @type {string[]} */
   const log = [];
@@ -113,6 +115,11 @@ export async function startServer({ timeoutMs = 60_000, state: reused } = {}) {
     if (exited) {
       await stop();
       throw new Error(`dev-server exited before it was healthy:\n${log.join("")}`);
+    }
+    // wrangler dev stays up after a failed build (it waits for the next edit): nothing will answer.
+    if (log.some((chunk) => chunk.includes("Build failed"))) {
+      await stop();
+      throw new Error(`the Worker did not build:\n${log.join("")}`);
     }
     try {
       const response = await fetch(`${base}/api/health`, { signal: AbortSignal.timeout(2_000) });

@@ -185,7 +185,11 @@ function leafOutputs(
   for (const task of detail.tasks) {
     if (needed.has(task.id) || task.status !== "success") continue;
     if (task.map_index < 0) out[task.id] = task.output;
-    else (mapped[task.id] ??= [])[task.map_index] = task.output;
+    else {
+      const outputs = mapped[task.id] ?? [];
+      outputs[task.map_index] = task.output;
+      mapped[task.id] = outputs;
+    }
   }
   return { ...out, ...mapped };
 }

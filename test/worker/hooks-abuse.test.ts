@@ -49,6 +49,22 @@ describe("webhook abuse", () => {
     expect(JSON.stringify(run.body)).not.toContain(secret ?? "no secret");
   });
 
+  it("redacts the signature header a generic HMAC trigger names, in the ledger and the run", async () => {
+    const { owner, base, slug } = await hooked("hmac", { verify: { scheme: "hmac", header: "x-my-sig" } });
+    const sent = await owner.json<{ body: { delivery_id: string } }>(
+      "POST",
+      `${base}/triggers/in/test-delivery`,
+      {
+        body: {},
+      },
+    );
+    const delivery = await owner.json<{ headers: Record<string, string> }>(
+      "GET",
+      `/api/tenants/${slug}/pipelines/demo/deliveries/${sent.body.body.delivery_id}`,
+    );
+    expect(delivery.body.headers["x-my-sig"]).toBe("[redacted]");
+  });
+
   it("generates basic credentials a sender's client can use as user:password", async () => {
     const { path, secret } = await hooked("basic");
     expect(secret).toMatch(/^updraft:[A-Za-z0-9_-]+$/);
@@ -86,7 +102,7 @@ describe("webhook abuse", () => {
     for (const id of ["e1", "e2", "e3"]) expect((await send(id, { n: 1 })).status).toBe(202);
     // As if the ledger held MAX_LEDGER_BYTES already: the next delivery arms the sweep at once.
     await runInDurableObject(stub, (_instance, state) => {
-      state.storage.sql.exec("UPDATE ledger_usage SET bytes = bytes + ?", MAX_LEDGER_BYTES);
+      state.storage.sql.exec("UPDATE ledger_usage SET bytes = bytes + ?", MAX_LEDGER_BYTES + 1_000_000);
     });
     expect((await send("e4", { n: 1 })).status).toBe(202);
     await runDurableObjectAlarm(stub);
@@ -96,6 +112,19 @@ describe("webhook abuse", () => {
     }));
     // Every real row's bytes came off the count; what is left is the pretend part, still over: all went.
     expect(left.deliveries).toBe(0);
-    expect(left.usage).toBe(MAX_LEDGER_BYTES);
+    expect(left.usage).toBe(MAX_LEDGER_BYTES + 1_000_000);
+    // The next sweep finds no row to free: the count is set from the rows, and the timer stops.
+    await runInDurableObject(stub, async (_instance, state) => {
+      state.storage.sql.exec("UPDATE timers SET at = 1 WHERE kind = 'hooks'");
+      await state.storage.setAlarm(Date.now());
+    });
+    await runDurableObjectAlarm(stub);
+    const after = await runInDurableObject(stub, (_instance, state) => ({
+      usage: state.storage.sql.exec<{ bytes: number }>("SELECT bytes FROM ledger_usage").one().bytes,
+      timers: state.storage.sql
+        .exec("SELECT id FROM timers WHERE kind = 'hooks' AND id = 'retention'")
+        .toArray(),
+    }));
+    expect(after).toEqual({ usage: 0, timers: [] });
   });
 });

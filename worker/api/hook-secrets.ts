@@ -88,8 +88,13 @@ export const hookSecretsApi = newApi()
       if (!updated?.meta.changes)
         throw problems.conflict("The secret was rotated meanwhile; rotate again if needed.");
       // The object verifies with both until `until` (the desk's secret filter; its grace timer then
-      // forgets the old one). If this sync fails, the next save, pause or rotation carries it.
-      await syncStoredSchedule(c, scope, pipeline);
+      // forgets the old one). The rotation is committed: if this sync fails, the person still gets the
+      // new secret (a retry would rotate it away), and the next save, pause or rotation carries it.
+      try {
+        await syncStoredSchedule(c, scope, pipeline);
+      } catch (error) {
+        console.error("rotated secret not synced to its pipeline yet", pipeline.slug, trigger, error);
+      }
       return c.json({ secret, previous_valid_until: until }, 200);
     },
   )

@@ -146,13 +146,14 @@ export class HookDesk {
       return this.reject(ctx, "unverified", 401, "unauthenticated", detail, verdict.reason);
     }
     ctx.verified = true;
-    if (hook.paused) return this.reject(ctx, "paused", 410, "gone", "The pipeline is paused.");
     // What the run sees of the headers is what the ledger shows: credentials never reach a run's view.
-    const payload = payloadOf(redact([...headers]), input.body, input.query);
+    const payload = payloadOf(redact([...headers], signatureHeaders(hook)), input.body, input.query);
+    // Before the paused flag: a paused delivery is kept whole to be replayed, so it must fit in a run.
     if (tooLargeForRun(payload)) {
       const detail = "The delivery's headers and body, as the run's trigger data, are larger than 1.5 MiB.";
       return this.reject(ctx, "too_large", 413, "payload_too_large", detail);
     }
+    if (hook.paused) return this.reject(ctx, "paused", 410, "gone", "The pipeline is paused.");
     if (trigger.schema) {
       const mismatch = schemaMismatch(trigger.schema, payload.body);
       if (mismatch) {
@@ -322,7 +323,7 @@ export class HookDesk {
       verdict,
       status: answer.status,
       detail,
-      headers: ctx.input.headers,
+      headers: redact(ctx.input.headers, signatureHeaders(ctx.hook)),
       query: ctx.input.query,
       body: cut ? ctx.input.body.slice(0, REJECTED_BODY_BYTES) : ctx.input.body,
       truncated: cut,
@@ -360,6 +361,11 @@ class MinuteBudget {
     this.used++;
     return true;
   }
+}
+
+/** Headers a trigger's own options make secret-bearing (generic HMAC's signature header). */
+function signatureHeaders(hook: HookConfig): string[] {
+  return hook.trigger.verify.scheme === "hmac" ? [hook.trigger.verify.header ?? "x-signature"] : [];
 }
 
 export function newDeliveryId(): string {

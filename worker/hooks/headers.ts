@@ -27,10 +27,17 @@ export function capHeaders(headers: readonly [string, string][]): [string, strin
   return kept;
 }
 
-/** Headers as recorded: secret-bearing values replaced, names lower-case. */
-export function redact(headers: readonly [string, string][]): [string, string][] {
+/**
+ * Headers as recorded: secret-bearing values replaced, names lower-case. `also`: more names to
+ * redact (the header a generic HMAC trigger reads its signature from).
+ */
+export function redact(
+  headers: readonly [string, string][],
+  also: readonly string[] = [],
+): [string, string][] {
+  const more = new Set(also.map((name) => name.toLowerCase()));
   return headers.map(([name, value]) => {
     const lower = name.toLowerCase();
-    return [lower, SECRET_HEADERS.test(lower) ? REDACTED : value];
+    return [lower, SECRET_HEADERS.test(lower) || more.has(lower) ? REDACTED : value];
   });
 }

@@ -200,12 +200,17 @@ export class DeliveryLedger {
   /** Over MAX_LEDGER_BYTES: deletes up to `limit` of the oldest deliveries; whether it is still over. */
   evict(limit: number): boolean {
     if (this.usage() <= MAX_LEDGER_BYTES) return false;
-    this.forget("", [], limit);
+    if (!this.forget("", [], limit)) {
+      // No row left to free: a count that drifted from the rows is set from them (no endless sweep).
+      this.sql.exec(
+        "UPDATE ledger_usage SET bytes = (SELECT COALESCE(SUM(bytes), 0) FROM deliveries) WHERE id = 1",
+      );
+    }
     return this.usage() > MAX_LEDGER_BYTES;
   }
 
-  /** Deletes the oldest `limit` deliveries that match, and takes their bytes off the count. */
-  private forget(where: string, args: SqlStorageValue[], limit: number): void {
+  /** Deletes the oldest `limit` deliveries that match and takes their bytes off the count; whether any went. */
+  private forget(where: string, args: SqlStorageValue[], limit: number): boolean {
     const chosen = `SELECT seq FROM deliveries ${where} ORDER BY received_at, seq LIMIT ?`;
     const freed = this.sql
       .exec<{ n: number | null }>(
@@ -216,6 +221,7 @@ export class DeliveryLedger {
       .one().n;
     this.sql.exec(`DELETE FROM deliveries WHERE seq IN (${chosen})`, ...args, limit);
     this.sql.exec("UPDATE ledger_usage SET bytes = MAX(0, bytes - ?) WHERE id = 1", freed ?? 0);
+    return freed !== null;
   }
 
   /** Deletes up to `limit` expired dedup keys; returns the earliest expiry left, or null. */

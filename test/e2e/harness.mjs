@@ -123,3 +123,32 @@ export async function signUpWithTenant(page, user, tenant) {
   await page.getByRole("button", { name: "Create tenant" }).click();
   await waitForPath(page, new RegExp(`^/t/${tenant.slug}$`));
 }
+
+/**
+ * Steps of one long browser test: after a failure the rest are skipped rather than failing for the
+ * same reason, and the failing page is screenshotted with the server's last log lines printed.
+ * @param {() => { page: import("playwright-core").Page } | undefined} browserOf
+ * @param {() => { log: string[] } | undefined} serverOf
+ */
+export function stepper(browserOf, serverOf) {
+  let broken = false;
+  /**
+   * @param {import("node:test").TestContext} t
+   * @param {string} name
+   * @param {() => Promise<void>} fn
+   */
+  return (t, name, fn) =>
+    t.test(name, async (s) => {
+      if (broken) return s.skip("an earlier step failed");
+      try {
+        await fn();
+      } catch (error) {
+        broken = true;
+        const page = browserOf()?.page;
+        if (page) await screenshot(page, `failed-${name.replaceAll(/\W+/g, "-")}`).catch(() => {});
+        const server = serverOf();
+        if (server) console.error(server.log.slice(-40).join(""));
+        throw error;
+      }
+    });
+}

@@ -2,7 +2,7 @@
 // pipeline editing): sign up, create a tenant, write a pipeline, tokens, secrets, members, audit, sign out.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { launchBrowser, screenshot, startServer, waitForPath, waitForText } from "./harness.mjs";
+import { launchBrowser, screenshot, startServer, stepper, waitForPath, waitForText } from "./harness.mjs";
 
 const INVALID_SPEC = `name: Orders sync
 description: Pull new orders and shape them.
@@ -39,26 +39,10 @@ after(async () => {
   await server?.stop();
 });
 
-let broken = false;
-/**
- * One step of the journey; after a failure the rest are skipped rather than failing for the same reason.
- * @param {import("node:test").TestContext} t
- * @param {string} name
- * @param {() => Promise<void>} fn
- */
-function step(t, name, fn) {
-  return t.test(name, async (s) => {
-    if (broken) return s.skip("an earlier step failed");
-    try {
-      await fn();
-    } catch (error) {
-      broken = true;
-      await screenshot(browser.page, `failed-${name.replaceAll(/\W+/g, "-")}`).catch(() => {});
-      if (server) console.error(server.log.slice(-40).join(""));
-      throw error;
-    }
-  });
-}
+const step = stepper(
+  () => browser,
+  () => server,
+);
 
 test("a new user sets up a tenant, writes a pipeline and manages access", { timeout: 300_000 }, async (t) => {
   const { page } = browser;

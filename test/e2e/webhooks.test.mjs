@@ -10,6 +10,7 @@ import {
   screenshot,
   signUpWithTenant,
   startServer,
+  stepper,
   waitForPath,
   waitForText,
 } from "./harness.mjs";
@@ -49,26 +50,10 @@ after(async () => {
   await server?.stop();
 });
 
-let broken = false;
-/**
- * One step; after a failure the rest are skipped rather than failing for the same reason.
- * @param {import("node:test").TestContext} t
- * @param {string} name
- * @param {() => Promise<void>} fn
- */
-function step(t, name, fn) {
-  return t.test(name, async (s) => {
-    if (broken) return s.skip("an earlier step failed");
-    try {
-      await fn();
-    } catch (error) {
-      broken = true;
-      await screenshot(browser.page, `failed-${name.replaceAll(/\W+/g, "-")}`).catch(() => {});
-      if (server) console.error(server.log.slice(-40).join(""));
-      throw error;
-    }
-  });
-}
+const step = stepper(
+  () => browser,
+  () => server,
+);
 
 /**
  * Sends a delivery as a Standard Webhooks sender does, signed with `secret` (or a wrong signature).

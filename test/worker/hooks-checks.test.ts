@@ -13,12 +13,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { UNVERIFIED_RECORDS_PER_MINUTE } from "../../worker/hooks/desk";
 import { DELIVERY_RETENTION_MS } from "../../worker/hooks/sweeps";
-import type { HookConfig } from "../../worker/hooks/types";
 import worker from "../../worker/index";
-import type { PipelineDO } from "../../worker/pipeline/object";
-import type { PipelineIdentity } from "../../worker/pipeline/types";
 import { ORIGIN } from "./helpers";
-import { anonymous, hooked, hookSpec, standardHeaders } from "./hooks-helpers";
+import { anonymous, hooked, hookSpec, standardHeaders, syncedNow } from "./hooks-helpers";
 
 type Page = { items: { status: string; run_id: string | null }[] };
 
@@ -222,27 +219,3 @@ describe("webhook checks", () => {
     expect((await post()).status).toBe(404);
   });
 });
-
-/** What the object holds now, as the sync that told it (to send again later, as a late sync). */
-function syncedNow(stub: DurableObjectStub<PipelineDO>) {
-  return runInDurableObject(stub, (_instance, state) => {
-    const sql = state.storage.sql;
-    const meta = (key: string) =>
-      sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).one().value;
-    const hooks = sql.exec<{ config: string }>("SELECT config FROM hooks").toArray();
-    const configs = hooks.map((row) => JSON.parse(row.config) as HookConfig);
-    const version = configs[0]?.version ?? 1;
-    const spec = JSON.parse(
-      sql.exec<{ spec: string }>("SELECT spec FROM versions WHERE version = ?", version).one().spec,
-    );
-    return {
-      ...(JSON.parse(meta("identity")) as PipelineIdentity),
-      revision: Number(meta("revision")),
-      version,
-      spec,
-      paused: configs[0]?.paused ?? false,
-      schedule: null,
-      hooks: configs,
-    };
-  });
-}

@@ -1,5 +1,9 @@
 /** A pipeline with one webhook trigger `in`, its ingress path and secret, and senders' headers. */
+import { runInDurableObject } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
+import type { HookConfig } from "../../worker/hooks/types";
+import type { PipelineDO } from "../../worker/pipeline/object";
+import type { PipelineIdentity } from "../../worker/pipeline/types";
 import { Client } from "./helpers";
 import { withPipeline } from "./runs-helpers";
 
@@ -47,4 +51,28 @@ export function standardHeaders(secret: string, id: string, body: string, at = n
     "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
     "webhook-signature": signature,
   };
+}
+
+/** What the object holds now, as the sync that told it (to send again later, as a late sync). */
+export function syncedNow(stub: DurableObjectStub<PipelineDO>) {
+  return runInDurableObject(stub, (_instance, state) => {
+    const sql = state.storage.sql;
+    const meta = (key: string) =>
+      sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).one().value;
+    const hooks = sql.exec<{ config: string }>("SELECT config FROM hooks").toArray();
+    const configs = hooks.map((row) => JSON.parse(row.config) as HookConfig);
+    const version = configs[0]?.version ?? 1;
+    const spec = JSON.parse(
+      sql.exec<{ spec: string }>("SELECT spec FROM versions WHERE version = ?", version).one().spec,
+    );
+    return {
+      ...(JSON.parse(meta("identity")) as PipelineIdentity),
+      revision: Number(meta("revision")),
+      version,
+      spec,
+      paused: configs[0]?.paused ?? false,
+      schedule: null,
+      hooks: configs,
+    };
+  });
 }

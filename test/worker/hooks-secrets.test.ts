@@ -1,12 +1,13 @@
 /**
  * A webhook's secret over its life (issue 12 §2, §8): rotation keeps the old secret verifying through
  * its grace and no longer; "send test delivery" signs a sample for every scheme that has a secret; a
- * trigger that names a tenant secret follows that secret when it changes.
+ * trigger that names a tenant secret follows that secret when it changes; a scheme change gets a secret
+ * of the new scheme's form.
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { addMember, expectProblem } from "./helpers";
-import { anonymous, hooked } from "./hooks-helpers";
+import { anonymous, hooked, hookSpec, syncedNow } from "./hooks-helpers";
 import { savePipeline } from "./runs-helpers";
 
 type Rotated = { secret: string; previous_valid_until: string };
@@ -139,5 +140,59 @@ describe("webhook secrets", () => {
     ).toBe(204);
     expectProblem(await owner.json("POST", `${base}/triggers/in/test-delivery`, { body: {} }), 409);
     expectProblem(await owner.json("POST", `${base}/triggers/nope/test-delivery`, { body: {} }), 404);
+  });
+  it("drops the first old secret at once when a second rotation comes during the first one's grace", async () => {
+    const { owner, base, send, secret: first } = await hooked("standard");
+    const rotate = () =>
+      owner.json<Rotated>("POST", `${base}/triggers/in/rotate-secret`, { body: { grace: "1h" } });
+    const second = await rotate();
+    expect((await send("r1", { n: 1 }, first)).status).toBe(202);
+    const third = await rotate();
+    expect(third.status).toBe(200);
+    // Only the secret just replaced keeps its grace (the new one's end); the first stops verifying now.
+    expect(Date.parse(third.body.previous_valid_until)).toBeGreaterThanOrEqual(
+      Date.parse(second.body.previous_valid_until),
+    );
+    expect((await send("r2", { n: 2 }, first)).status).toBe(401);
+    expect((await send("r3", { n: 3 }, second.body.secret)).status).toBe(202);
+    expect((await send("r4", { n: 4 }, third.body.secret)).status).toBe(202);
+  });
+
+  it("keeps a rotation when a sync read before it arrives late", async () => {
+    const { owner, base, send, secret: old, stub } = await hooked("standard");
+    const before = await syncedNow(stub);
+    const rotated = await owner.json<Rotated>("POST", `${base}/triggers/in/rotate-secret`, {
+      body: { grace: "1h" },
+    });
+    expect(rotated.status).toBe(200);
+    await stub.syncSchedule(before);
+    expect((await send("l1", { n: 1 }, rotated.body.secret)).status).toBe(202);
+    expect((await send("l2", { n: 2 }, old)).status).toBe(202);
+  });
+
+  it("generates a secret of the new form when a re-save changes the scheme to one that needs it", async () => {
+    const { owner, base, path, secret: whsec, trigger } = await hooked("standard");
+    expect(whsec).toMatch(/^whsec_/);
+    await owner.json("POST", `${base}/triggers/in/rotate-secret`, { body: { grace: "1h" } });
+    const save = async (scheme: string) => {
+      expect((await owner.json("PUT", base, { body: hookSpec(scheme) })).status).toBe(200);
+      return trigger();
+    };
+    const basic = await save("basic");
+    expect(basic.secret).toMatch(/^updraft:[A-Za-z0-9_-]+$/);
+    // The rotated-out whsec_ secret is no use as credentials: it goes with the old form.
+    expect(basic.previous_secret_until).toBeNull();
+    const call = (credentials: string) =>
+      anonymous.json("POST", path, { raw: "{}", headers: { authorization: `Basic ${btoa(credentials)}` } });
+    expect((await call(basic.secret ?? "")).status).toBe(202);
+
+    const github = await save("github");
+    expect(github.secret).toMatch(/^whsec_/);
+    // The same form: a secret a sender is configured with stays across the change.
+    const standard = await save("standard");
+    expect(standard.secret).toBe(github.secret);
+    const again = await save("basic");
+    expect(again.secret).toMatch(/^updraft:/);
+    expect(again.secret).not.toBe(basic.secret);
   });
 });

@@ -2,6 +2,11 @@
  * A webhook trigger's signing secret: rotation with a grace period (both secrets verify during it,
  * the old one stops at its end: the object's grace timer), and "send test delivery", a sample signed
  * with the trigger's own secret that goes through the real checks (worker/hooks/sign.ts).
+ *
+ * A trigger keeps one rotated-out secret, not a chain: a second rotation during the first one's grace
+ * makes the secret it replaces the old one, with the new grace, and the first old secret stops
+ * verifying at once. Senders are moved one secret at a time; two rotations in a row lock out one still
+ * on the first secret, which is what someone rotating a leaked secret twice wants.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { quotasOf } from "../config";
@@ -33,6 +38,11 @@ export const hookSecretsApi = newApi()
       path: "/{t}/pipelines/{p}/triggers/{trigger}/rotate-secret",
       operationId: "rotateTriggerSecret",
       tags: ["webhooks"],
+      description:
+        "Generates a new secret; the one it replaces keeps verifying until `previous_valid_until` " +
+        "(`grace`, default 24h, at most 7d). Only one previous secret is kept: rotating again during " +
+        "a grace replaces it, so the secret rotated out first stops verifying at once and the one just " +
+        "replaced verifies until the new grace ends.",
       request: { params: Params, ...jsonBody(RotateSecretBody) },
       responses: {
         200: json(RotatedSecret, "The new secret; the previous one verifies until then"),

@@ -1,6 +1,7 @@
 /**
  * The trigger registry: each webhook trigger of a pipeline gets an opaque, unguessable hook id that
- * stays the same across versions, and a generated signing secret when the spec names none.
+ * stays the same across versions, and a generated signing secret when the spec names none (kept across
+ * saves while its form fits the scheme).
  */
 import type { TriggerView } from "../contracts/api";
 import { toBase64, toBase64Url } from "../crypto/encoding";
@@ -12,7 +13,6 @@ import { listTriggers } from "../db/pipelines";
 import { type PipelineSpec, secretReferenceName } from "../engine";
 import { isRoutableHookId, newHookId } from "../hooks/hook-id";
 import type { HookConfig } from "../hooks/types";
-import type { TenantScope } from "./access";
 
 type Webhook = NonNullable<PipelineSpec["triggers"]>[number]["webhook"];
 type TriggerRow = {
@@ -46,6 +46,21 @@ export function generateSecret(scheme: string): string {
     : `whsec_${toBase64(randomBytes(32))}`;
 }
 
+/** Which form `generateSecret(scheme)` takes: basic credentials, or the Standard Webhooks form. */
+function secretForm(scheme: string): "basic" | "whsec" {
+  return scheme === "basic" ? "basic" : "whsec";
+}
+
+/**
+ * Whether a generated secret still fits the trigger's scheme after a save. A scheme change to one whose
+ * secret has another form (standard → basic, basic → github) needs a new one: a sender's client cannot
+ * use `whsec_…` as `user:password`, nor the reverse.
+ */
+async function secretFits(vault: TenantVault, ciphertext: string, context: string, scheme: string) {
+  const secret = await vault.decrypt(ciphertext, context);
+  return (secret.startsWith("whsec_") ? "whsec" : "basic") === secretForm(scheme);
+}
+
 /** The tenant secret a trigger's spec names (`secrets.NAME`), or null. */
 export function secretNameOf(hook: Webhook): string | null {
   return hook.verify.secret === undefined ? null : secretReferenceName(hook.verify.secret);
@@ -67,9 +82,18 @@ export async function syncTriggers(
   if (stale.length > 0) statements.push(db.deleteFrom("triggers").where("hook_id", "in", stale));
   for (const hook of wanted.values()) {
     const row = existing.find((r) => r.trigger_id === hook.id);
+    const context = secretContext(ids.pipelineId, hook.id);
+    const generated = needsGeneratedSecret(hook);
+    const fits =
+      generated && row?.secret ? await secretFits(vault, row.secret, context, hook.verify.scheme) : false;
+    // A new secret replaces one of another form outright: a rotated-out one of that form goes with it.
     const secret =
-      needsGeneratedSecret(hook) && !row?.secret
-        ? await vault.encrypt(generateSecret(hook.verify.scheme), secretContext(ids.pipelineId, hook.id))
+      generated && !fits
+        ? {
+            secret: await vault.encrypt(generateSecret(hook.verify.scheme), context),
+            previous_secret: null,
+            previous_until: null,
+          }
         : undefined;
     const secret_name = secretNameOf(hook);
     if (row && !isRoutableHookId(row.hook_id)) {
@@ -80,7 +104,7 @@ export async function syncTriggers(
           .set({
             hook_id: newHookId(env, ids.tenantId, ids.pipelineId),
             secret_name,
-            ...(secret ? { secret } : {}),
+            ...secret,
           })
           .where("hook_id", "=", row.hook_id),
       );
@@ -91,13 +115,13 @@ export async function syncTriggers(
           tenant_id: ids.tenantId,
           pipeline_id: ids.pipelineId,
           trigger_id: hook.id,
-          secret: secret ?? null,
+          secret: secret?.secret ?? null,
           secret_name,
           created_at: now.toISOString(),
         }),
       );
     } else if (secret || (row.secret_name ?? null) !== secret_name) {
-      const set = { secret_name, ...(secret ? { secret } : {}) };
+      const set = { secret_name, ...secret };
       statements.push(db.updateTable("triggers").set(set).where("hook_id", "=", row.hook_id));
     }
   }
@@ -147,7 +171,7 @@ export async function triggerViews(
  */
 export async function hookConfigs(
   env: Env,
-  scope: TenantScope,
+  tenant: { id: string; dataKey: string },
   pipeline: { id: string; paused: boolean },
   version: number,
   spec: PipelineSpec,
@@ -163,7 +187,7 @@ export async function hookConfigs(
       : await d
           .selectFrom("secrets")
           .select(["name", "ciphertext"])
-          .where("tenant_id", "=", scope.tenant.id)
+          .where("tenant_id", "=", tenant.id)
           .where("name", "in", names)
           .execute();
   const configs: HookConfig[] = [];
@@ -176,7 +200,7 @@ export async function hookConfigs(
       ? [
           {
             ciphertext: stored.ciphertext,
-            context: tenantSecretContext(scope.tenant.id, stored.name),
+            context: tenantSecretContext(tenant.id, stored.name),
             until: null,
           },
         ]
@@ -188,7 +212,7 @@ export async function hookConfigs(
       version,
       trigger: hook,
       secrets,
-      data_key: scope.tenant.dataKey,
+      data_key: tenant.dataKey,
       paused: pipeline.paused,
     });
   }

@@ -3,14 +3,17 @@
  * clock; DESIGN.md §4: the object verifies webhooks without D1): the latest version and its schedule,
  * the paused flag and the webhooks with their secrets' ciphertexts. Called after D1 has the change. A
  * sync says what D1 holds when it is sent, with the pipeline's revision (migration 0012): the object
- * drops one older than the last it took, so syncs that cross on the way arrive in any order. A sync
- * that fails leaves the object behind until the next change is synced; the Cron Trigger's reconciler
- * also re-syncs the clock of a scheduled pipeline (worker/cron/schedules.ts).
+ * drops one older than the last it took, so syncs that cross on the way arrive in any order.
+ *
+ * A sync the object answered is acknowledged in D1 (`synced_revision`, migration 0013). One that fails
+ * leaves the pipeline's revision ahead of it, and the Cron Trigger re-syncs it (worker/cron/resync.ts),
+ * whichever code path changed the pipeline: a failed sync is repaired within minutes, not at the
+ * pipeline's next change.
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { db } from "../db/client";
-import { bumpSecretUsers, findVersion, pipelinesUsingSecret, syncState } from "../db/pipelines";
+import { ackRevision, bumpSecretUsers, findVersion, pipelinesUsingSecret, syncState } from "../db/pipelines";
 import { type PipelineSpec, storedSpec } from "../engine";
 import { publicOrigin } from "../origin";
 import { pipelineStub } from "../pipeline/address";
@@ -18,6 +21,9 @@ import type { TenantScope } from "./access";
 import { hookConfigs } from "./pipeline-triggers";
 
 export type SyncTarget = { id: string; slug: string };
+export type SyncTenant = { id: string; slug: string; dataKey: string };
+/** What D1 holds of the pipeline when the sync is read (db/pipelines.ts syncState). */
+export type SyncState = { revision: number; paused: number; latest_version: number };
 
 /**
  * Every save, pause, unpause, rotation, backfill and change of a tenant secret the webhooks verify
@@ -29,33 +35,7 @@ export async function syncSchedule(
   pipeline: SyncTarget,
   known?: { version: number; spec: PipelineSpec },
 ): Promise<void> {
-  const d = db(c.env.DB);
-  const state = await syncState(d, pipeline.id);
-  // Deleted meanwhile: retiring the object is the deletion's part (api/retire.ts).
-  if (!state) return;
-  let version = known?.version === state.latest_version ? known : undefined;
-  if (!version) {
-    const row = await findVersion(d, pipeline.id, state.latest_version);
-    version = row ? { version: state.latest_version, spec: storedSpec(row.spec) } : undefined;
-  }
-  const paused = state.paused === 1;
-  const hooks = version
-    ? await hookConfigs(c.env, scope, { id: pipeline.id, paused }, version.version, version.spec)
-    : [];
-  const stub = pipelineStub(c.env, scope.tenant.id, pipeline.id);
-  await stub.syncSchedule({
-    tenant_id: scope.tenant.id,
-    tenant_slug: scope.tenant.slug,
-    pipeline_id: pipeline.id,
-    pipeline_slug: pipeline.slug,
-    origin: publicOrigin(c),
-    revision: state.revision,
-    version: version?.version ?? 0,
-    spec: version?.spec ?? null,
-    paused,
-    schedule: version?.spec.schedule ?? null,
-    hooks,
-  });
+  await syncObject(c.env, scope.tenant, pipeline, publicOrigin(c), { known });
 }
 
 /** The same with the version D1 holds (pause, unpause, rotation, a tenant secret's change). */
@@ -67,23 +47,75 @@ export function syncStoredSchedule(
   return syncSchedule(c, scope, pipeline);
 }
 
+/**
+ * Reads what D1 holds (unless `state` was just read with it), tells the object and records that it
+ * acknowledged that revision. `origin` "" keeps the one the object was last told (the cron has no
+ * request to read one from). Returns the revision sent, or null when the pipeline is gone.
+ */
+export async function syncObject(
+  env: Env,
+  tenant: SyncTenant,
+  pipeline: SyncTarget,
+  origin: string,
+  options: { state?: SyncState; known?: { version: number; spec: PipelineSpec } } = {},
+): Promise<number | null> {
+  const d = db(env.DB);
+  const state = options.state ?? (await syncState(d, pipeline.id));
+  // Deleted meanwhile: retiring the object is the deletion's part (api/retire.ts).
+  if (!state) return null;
+  const { known } = options;
+  let version = known?.version === state.latest_version ? known : undefined;
+  if (!version) {
+    const row = await findVersion(d, pipeline.id, state.latest_version);
+    version = row ? { version: state.latest_version, spec: storedSpec(row.spec) } : undefined;
+  }
+  const paused = state.paused === 1;
+  const hooks = version
+    ? await hookConfigs(env, tenant, { id: pipeline.id, paused }, version.version, version.spec)
+    : [];
+  const stub = pipelineStub(env, tenant.id, pipeline.id);
+  await stub.syncSchedule({
+    tenant_id: tenant.id,
+    tenant_slug: tenant.slug,
+    pipeline_id: pipeline.id,
+    pipeline_slug: pipeline.slug,
+    origin,
+    revision: state.revision,
+    version: version?.version ?? 0,
+    spec: version?.spec ?? null,
+    paused,
+    schedule: version?.spec.schedule ?? null,
+    hooks,
+  });
+  // The object took it, or holds a newer revision already (it drops a late one): in step up to here.
+  // Only bookkeeping: if it fails, the cron re-syncs an object that needed nothing.
+  await ackRevision(d, pipeline.id, state.revision)
+    .execute()
+    .catch((error: unknown) => console.error("sync not acknowledged in D1", pipeline.id, error));
+  return state.revision;
+}
+
 /** The revision bump for the pipelines whose webhooks verify with the tenant secret `name`. */
 export { bumpSecretUsers };
 
-/** Pipelines synced at once after a tenant secret changed; beyond, their next change syncs them. */
+/**
+ * Pipelines synced at once after a tenant secret changed (one request may make only so many
+ * subrequests); the rest had their revision bumped with the change, so the cron re-syncs them.
+ */
 const SECRET_RESYNC_LIMIT = 50;
 
 /**
  * A tenant secret was written or deleted (and the using pipelines' revisions bumped in that batch):
  * the objects of pipelines whose webhooks verify with it get the new ciphertext (or none). One that
- * fails is logged; its webhooks verify with the old value until its next save, pause or rotation.
+ * fails, or one beyond SECRET_RESYNC_LIMIT, is left behind its revision: the cron re-syncs it within
+ * minutes (worker/cron/resync.ts); until then its webhooks verify with the old value.
  */
 export async function resyncSecretUsers(c: Context<AppEnv>, scope: TenantScope, name: string): Promise<void> {
   const users = await pipelinesUsingSecret(db(c.env.DB), scope.tenant.id, name, SECRET_RESYNC_LIMIT);
   await Promise.all(
     users.map((pipeline) =>
       syncStoredSchedule(c, scope, pipeline).catch((error: unknown) =>
-        console.error("webhook secret not synced to its pipeline", pipeline.slug, error),
+        console.error("webhook secret not synced to its pipeline yet", pipeline.slug, error),
       ),
     ),
   );

@@ -22,6 +22,13 @@ import { pipelineStub } from "../pipeline/address";
  * bookkeeping batch, the sweep): 12 make at most 39, well under the free plan's 50.
  */
 export const RECONCILE_PAGE = 12;
+/**
+ * Subrequests a reconcile made at most (the page's query, its bookkeeping batch, three per poke): what
+ * is left of the invocation's cap goes to the re-sync pass (resync.ts).
+ */
+export function reconcileCost(report: ReconcileReport | null): number {
+  return 2 + 3 * (report ? report.poked : RECONCILE_PAGE);
+}
 /** Pokes in flight at once: an invocation holds at most six connections open. */
 const CONCURRENCY = 6;
 /** The object's alarm rings at the fire; the reconciler looks this long after, not in the same second. */

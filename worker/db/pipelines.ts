@@ -53,6 +53,44 @@ export function syncState(db: Db, pipelineId: string) {
     .executeTakeFirst();
 }
 
+/** The object took a sync of `revision` (or holds a newer one): it is in step with D1 up to there. */
+export function ackRevision(db: Db, pipelineId: string, revision: number) {
+  return db
+    .updateTable("pipelines")
+    .set({ synced_revision: revision })
+    .where("id", "=", pipelineId)
+    .where("synced_revision", "<", revision);
+}
+
+/**
+ * Pipelines whose object has not acknowledged their latest revision and whose re-sync is due by `now`
+ * (index pipelines_resync_due), longest due first, with what syncing them needs.
+ */
+export function behindPipelines(db: Db, now: number, limit: number) {
+  return db
+    .selectFrom("pipelines")
+    .innerJoin("tenants", "tenants.id", "pipelines.tenant_id")
+    .select([
+      "pipelines.id",
+      "pipelines.slug",
+      "pipelines.tenant_id",
+      "tenants.slug as tenant_slug",
+      "tenants.data_key",
+      "pipelines.revision",
+      "pipelines.paused",
+      "pipelines.latest_version",
+    ])
+    .where((eb) => eb("pipelines.revision", ">", eb.ref("pipelines.synced_revision")))
+    .where("pipelines.resync_at", "<=", now)
+    .orderBy("pipelines.resync_at")
+    .limit(limit);
+}
+
+/** A re-sync that failed is tried again at `at`. */
+export function resyncLater(db: Db, pipelineId: string, at: number) {
+  return db.updateTable("pipelines").set({ resync_at: at }).where("id", "=", pipelineId);
+}
+
 /** The tenant's pipelines with a webhook trigger that verifies with the tenant secret `name`. */
 export function pipelinesUsingSecret(
   db: Db,

@@ -15,7 +15,7 @@ import type { Refusal } from "../tenant/ledger";
 import { redact } from "./headers";
 import { graceEnd, HookTable } from "./hook-table";
 import { dedupKey, evaluateHook, type HookPayload } from "./keys";
-import { bodyValue, type DeliveryLedger } from "./ledger";
+import { bodyValue, type DeliveryLedger, isExpendable } from "./ledger";
 import { HookSweeps } from "./sweeps";
 import type {
   DeliveryAnswer,
@@ -32,8 +32,6 @@ export type { HookPayload } from "./keys";
 
 /** Bytes of the body kept for a delivery that anyone could send again or that started nothing. */
 export const REJECTED_BODY_BYTES = 16 * 1024;
-/** Verdicts whose body is cut (paused, over-quota and failed deliveries keep theirs, to be replayed). */
-const CUT_VERDICTS = new Set<Verdict>(["unverified", "duplicate", "filtered", "invalid", "too_large"]);
 /** `trigger` as a run stores it (headers, body as JSON or text, query) may not exceed this. */
 export const MAX_TRIGGER_BYTES = 1536 * 1024;
 /** Deliveries anyone who knows the URL can make us record (unverified, too large), per minute. */
@@ -313,7 +311,10 @@ export class HookDesk {
       const budget = ctx.verified ? this.idleBudget : this.unverifiedBudget;
       if (!budget.take(ctx.input.received_at)) return;
     }
-    const cut = (!ctx.verified || CUT_VERDICTS.has(verdict)) && ctx.input.body.length > REJECTED_BODY_BYTES;
+    // Expendable deliveries (unverified, or verified ones that started nothing and cannot be replayed)
+    // keep a bounded part of their body; paused, over-quota and failed ones keep it whole, to be replayed.
+    const cut =
+      isExpendable({ verified: ctx.verified, verdict }) && ctx.input.body.length > REJECTED_BODY_BYTES;
     const summary = this.ledger.record({
       id: ctx.id,
       trigger_id: ctx.hook.trigger.id,

@@ -2,13 +2,46 @@
  * The delivery ledger (migrations.ts): every delivery with its redacted headers, body, verdict,
  * timing and run, and the dedup keys within their window. A plain module over the object's SQLite;
  * the object calls it in the turn that decides. Its size is bounded twice: by time (retention, the
- * sweeps) and by bytes (MAX_LEDGER_BYTES, kept as a running count in `ledger_usage`).
+ * sweeps) and by UTF-8 bytes, kept as running counts in `ledger_usage`.
+ *
+ * Deliveries anyone who knows the URL can send, and those that started nothing, are *expendable*: a
+ * stranger must not be able to push out the verified history people replay. They have their own, much
+ * smaller cap (MAX_EXPENDABLE_BYTES), and over either cap they are evicted before any other delivery.
  */
 import { capHeaders, redact } from "./headers";
 import type { DeliveryDetail, DeliverySummary, Verdict } from "./types";
 
 /** The ledger's bytes (bodies, headers, queries) beyond which the oldest deliveries are evicted. */
 export const MAX_LEDGER_BYTES = 256 * 1024 * 1024;
+/**
+ * The bytes of expendable deliveries beyond which the oldest of them are evicted. At the desk's 120
+ * unverified records a minute of at most 16 KiB each, a flood fills this in about a quarter of an hour
+ * and then only churns through itself.
+ */
+export const MAX_EXPENDABLE_BYTES = 32 * 1024 * 1024;
+/**
+ * Verdicts of verified deliveries that started nothing a replay needs whole (duplicate, filtered,
+ * invalid) or that anyone could send (unverified, too_large): the desk cuts their body, and the
+ * ledger files them as expendable. Paused, over-quota and failed deliveries keep theirs, to be replayed.
+ */
+export const CUT_VERDICTS: ReadonlySet<Verdict> = new Set<Verdict>([
+  "unverified",
+  "duplicate",
+  "filtered",
+  "invalid",
+  "too_large",
+]);
+
+/** Byte caps: the whole ledger, and its expendable deliveries (tests pass small ones). */
+export type LedgerCaps = { total: number; expendable: number };
+const CAPS: LedgerCaps = { total: MAX_LEDGER_BYTES, expendable: MAX_EXPENDABLE_BYTES };
+
+/** Whether a delivery is filed as expendable: unverified (anyone could send it) or of a cut verdict. */
+export function isExpendable(delivery: { verified: boolean; verdict: Verdict }): boolean {
+  return !delivery.verified || CUT_VERDICTS.has(delivery.verdict);
+}
+
+const utf8 = new TextEncoder();
 
 export type Recorded = {
   id: string;
@@ -66,20 +99,31 @@ export type Stored = {
   body_bytes: number;
 };
 
+type Usage = { bytes: number; expendable_bytes: number };
+
 export class DeliveryLedger {
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly caps: LedgerCaps = CAPS,
+  ) {}
 
   record(delivery: Recorded): DeliverySummary {
     const headers = JSON.stringify(redact(capHeaders(delivery.headers)));
     const query = JSON.stringify(delivery.query);
-    const bytes = delivery.body.length + headers.length + query.length;
-    this.sql.exec("UPDATE ledger_usage SET bytes = bytes + ? WHERE id = 1", bytes);
+    // Bytes as stored: a string's length counts UTF-16 units, which undercounts anything not ASCII.
+    const bytes = delivery.body.byteLength + utf8.encode(headers).byteLength + utf8.encode(query).byteLength;
+    const expendable = isExpendable(delivery);
+    this.sql.exec(
+      "UPDATE ledger_usage SET bytes = bytes + ?, expendable_bytes = expendable_bytes + ? WHERE id = 1",
+      bytes,
+      expendable ? bytes : 0,
+    );
     const seq =
       1 + (this.sql.exec<{ n: number | null }>("SELECT MAX(seq) AS n FROM deliveries").one().n ?? 0);
     this.sql.exec(
       `INSERT INTO deliveries (id, seq, trigger_id, version, verified, received_at, verdict, status, detail, headers,
-         query, body, truncated, bytes, run_id, duplicate_of, replayed_from, elapsed_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         query, body, truncated, bytes, expendable, run_id, duplicate_of, replayed_from, elapsed_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       delivery.id,
       seq,
       delivery.trigger_id,
@@ -94,6 +138,7 @@ export class DeliveryLedger {
       delivery.body,
       delivery.truncated ? 1 : 0,
       bytes,
+      expendable ? 1 : 0,
       delivery.run_id,
       delivery.duplicate_of,
       delivery.replayed_from,
@@ -192,36 +237,58 @@ export class DeliveryLedger {
     return this.sql.exec<{ at: number | null }>("SELECT MIN(received_at) AS at FROM deliveries").one().at;
   }
 
-  /** The ledger's bytes as counted on every record and deletion. */
-  usage(): number {
-    return this.sql.exec<{ bytes: number }>("SELECT bytes FROM ledger_usage WHERE id = 1").one().bytes;
+  /** Whether the ledger is over either of its caps (then the retention sweep evicts at once). */
+  full(): boolean {
+    return this.over(this.counts());
   }
 
-  /** Over MAX_LEDGER_BYTES: deletes up to `limit` of the oldest deliveries; whether it is still over. */
+  /**
+   * Over a cap: deletes up to `limit` of the oldest deliveries; whether it is still over. Expendable
+   * deliveries go first, over either cap; the others only when no expendable one is left.
+   */
   evict(limit: number): boolean {
-    if (this.usage() <= MAX_LEDGER_BYTES) return false;
-    if (!this.forget("", [], limit)) {
-      // No row left to free: a count that drifted from the rows is set from them (no endless sweep).
+    const usage = this.counts();
+    if (!this.over(usage)) return false;
+    const freed =
+      this.forget("WHERE expendable = 1", [], limit) ||
+      (usage.bytes > this.caps.total && this.forget("", [], limit));
+    if (!freed) {
+      // No row left to free: counts that drifted from the rows are set from them (no endless sweep).
       this.sql.exec(
-        "UPDATE ledger_usage SET bytes = (SELECT COALESCE(SUM(bytes), 0) FROM deliveries) WHERE id = 1",
+        `UPDATE ledger_usage SET bytes = (SELECT COALESCE(SUM(bytes), 0) FROM deliveries),
+           expendable_bytes = (SELECT COALESCE(SUM(bytes), 0) FROM deliveries WHERE expendable = 1)
+         WHERE id = 1`,
       );
     }
-    return this.usage() > MAX_LEDGER_BYTES;
+    return this.full();
   }
 
-  /** Deletes the oldest `limit` deliveries that match and takes their bytes off the count; whether any went. */
+  private counts(): Usage {
+    return this.sql.exec<Usage>("SELECT bytes, expendable_bytes FROM ledger_usage WHERE id = 1").one();
+  }
+
+  private over(usage: Usage): boolean {
+    return usage.bytes > this.caps.total || usage.expendable_bytes > this.caps.expendable;
+  }
+
+  /** Deletes the oldest `limit` deliveries that match and takes their bytes off the counts; whether any went. */
   private forget(where: string, args: SqlStorageValue[], limit: number): boolean {
     const chosen = `SELECT seq FROM deliveries ${where} ORDER BY received_at, seq LIMIT ?`;
     const freed = this.sql
-      .exec<{ n: number | null }>(
-        `SELECT SUM(bytes) AS n FROM deliveries WHERE seq IN (${chosen})`,
+      .exec<{ n: number | null; expendable: number | null }>(
+        `SELECT SUM(bytes) AS n, SUM(bytes * expendable) AS expendable FROM deliveries WHERE seq IN (${chosen})`,
         ...args,
         limit,
       )
-      .one().n;
+      .one();
     this.sql.exec(`DELETE FROM deliveries WHERE seq IN (${chosen})`, ...args, limit);
-    this.sql.exec("UPDATE ledger_usage SET bytes = MAX(0, bytes - ?) WHERE id = 1", freed ?? 0);
-    return freed !== null;
+    this.sql.exec(
+      `UPDATE ledger_usage SET bytes = MAX(0, bytes - ?), expendable_bytes = MAX(0, expendable_bytes - ?)
+       WHERE id = 1`,
+      freed.n ?? 0,
+      freed.expendable ?? 0,
+    );
+    return freed.n !== null;
   }
 
   /** Deletes up to `limit` expired dedup keys; returns the earliest expiry left, or null. */

@@ -5,7 +5,7 @@
  * bounded batch, then sets its next time from what is left: no scan per request.
  */
 import type { HookTable } from "./hook-table";
-import { type DeliveryLedger, MAX_LEDGER_BYTES } from "./ledger";
+import type { DeliveryLedger } from "./ledger";
 import type { HookTimers } from "./types";
 
 /** How long recorded deliveries are kept (issue 12: default 7 days). */
@@ -25,9 +25,9 @@ export class HookSweeps {
     private readonly secretsChanged: () => void,
   ) {}
 
-  /** A delivery was recorded: its retention, or at once when the ledger is over its bytes. */
+  /** A delivery was recorded: its retention, or at once when the ledger is over one of its caps. */
   recorded(receivedAt: number, now: number): void {
-    const full = this.ledger.usage() > MAX_LEDGER_BYTES;
+    const full = this.ledger.full();
     this.timers.set("hooks", "retention", full ? now : receivedAt + DELIVERY_RETENTION_MS, {
       earliest: true,
     });
@@ -45,7 +45,8 @@ export class HookSweeps {
   sweep(id: string, now: number): void {
     if (id === "retention") {
       const oldest = this.ledger.forgetBefore(now - DELIVERY_RETENTION_MS, SWEEP_BATCH);
-      // Over its bytes, the ledger is a ring: the oldest deliveries go first, a batch a second.
+      // Over its caps, the ledger is a ring: the oldest expendable deliveries go first, then the oldest
+      // of the rest, a batch a second (ledger.ts evict).
       const over = this.ledger.evict(SWEEP_BATCH);
       this.next(id, now, over ? now : oldest === null ? null : oldest + DELIVERY_RETENTION_MS);
     } else if (id === "dedup") {

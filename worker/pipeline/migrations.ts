@@ -73,6 +73,16 @@ const STEPS: readonly string[] = [
    UPDATE deliveries SET bytes = length(body) + length(headers) + length(query);
    CREATE TABLE ledger_usage (id INTEGER PRIMARY KEY CHECK (id = 1), bytes INTEGER NOT NULL);
    INSERT INTO ledger_usage (id, bytes) SELECT 1, COALESCE(SUM(bytes), 0) FROM deliveries;`,
+  // Deliveries anyone could send, or that started nothing, are expendable: their own smaller byte cap,
+  // evicted first (ledger.ts). Bytes are counted again as UTF-8 (length() of TEXT counts characters).
+  `ALTER TABLE deliveries ADD COLUMN expendable INTEGER NOT NULL DEFAULT 0;
+   UPDATE deliveries SET expendable = 1
+     WHERE verified = 0 OR verdict IN ('unverified', 'duplicate', 'filtered', 'invalid', 'too_large');
+   CREATE INDEX deliveries_expendable ON deliveries (received_at, seq) WHERE expendable = 1;
+   UPDATE deliveries SET bytes = length(body) + length(CAST(headers AS BLOB)) + length(CAST(query AS BLOB));
+   ALTER TABLE ledger_usage ADD COLUMN expendable_bytes INTEGER NOT NULL DEFAULT 0;
+   UPDATE ledger_usage SET bytes = (SELECT COALESCE(SUM(bytes), 0) FROM deliveries),
+     expendable_bytes = (SELECT COALESCE(SUM(bytes), 0) FROM deliveries WHERE expendable = 1);`,
 ];
 
 /**

@@ -1,0 +1,56 @@
+/**
+ * The sync safety net: each minute, re-sync the objects of pipelines whose D1 revision is ahead of the
+ * one their object acknowledged (migration 0013): a save, pause, rotation or tenant-secret change whose
+ * sync call failed, or a tenant secret with more users than one request syncs (api/schedule-sync.ts).
+ * The object drops a sync older than the last it took, so one that crosses a newer sync is harmless.
+ *
+ * One invocation may make only so many subrequests, and the schedules' reconciler spends its part
+ * first (schedules.ts): this pass takes a page sized to what is left, longest due first, and moves a
+ * pipeline whose re-sync failed to later, so any number of pipelines is covered over invocations.
+ */
+
+import { syncObject } from "../api/schedule-sync";
+import { batch, db } from "../db/client";
+import { behindPipelines, resyncLater } from "../db/pipelines";
+import { RECONCILE_RETRY_MS } from "./schedules";
+
+/** Pipelines re-synced per invocation at most, when the schedules left the budget for more. */
+export const RESYNC_PAGE = 8;
+/**
+ * Subrequests one re-sync makes at most: the version, the triggers, the tenant secrets they name, the
+ * object's sync, its acknowledgement (the page's query brings the rest of what the sync says).
+ */
+const RESYNC_COST = 5;
+/** This pass's own: the page's query and the failures' bookkeeping batch. */
+const PAGE_COST = 2;
+
+export type ResyncReport = { synced: number; failed: number };
+
+/** Re-syncs a page of objects that are behind, within `budget` subrequests. */
+export async function resyncBehind(env: Env, now: number, budget: number): Promise<ResyncReport> {
+  const report: ResyncReport = { synced: 0, failed: 0 };
+  const limit = Math.min(RESYNC_PAGE, Math.floor((budget - PAGE_COST) / RESYNC_COST));
+  if (limit <= 0) return report;
+  const d = db(env.DB);
+  const rows = await behindPipelines(d, now, limit).execute();
+  // Empty: the object keeps the origin the API last gave it (no request here to read one from).
+  const origin = env.PUBLIC_URL ? new URL(env.PUBLIC_URL).origin : "";
+  const failed: string[] = [];
+  // One at a time: a page is small, and an invocation holds few connections open.
+  for (const row of rows) {
+    try {
+      const tenant = { id: row.tenant_id, slug: row.tenant_slug, dataKey: row.data_key };
+      await syncObject(env, tenant, { id: row.id, slug: row.slug }, origin, { state: row });
+      report.synced++;
+    } catch (error) {
+      report.failed++;
+      failed.push(row.id);
+      console.error("pipeline re-sync failed", row.id, error);
+    }
+  }
+  await batch(
+    env.DB,
+    failed.map((id) => resyncLater(d, id, now + RECONCILE_RETRY_MS)),
+  );
+  return report;
+}

@@ -5,8 +5,8 @@
  *   stand-in `PLATFORM` service binding, so both key sources are exercised end to end.
  */
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { generateSigningKeyPair } from "@updraft/plugin-sdk";
 import { defineConfig } from "vitest/config";
-import { generateSigningKeyPair } from "../sdk/src/sign.ts";
 
 const root = import.meta.dirname;
 const globalSetup = ["./test/target-server.ts"];

@@ -1,7 +1,7 @@
 /** What the runs routes share: run params checked against the spec, the pipeline's DO stub, audit rows. */
 import { Validator } from "@cfworker/json-schema";
+import { LIMITS } from "@updraft/plugin-sdk/expression";
 import type { Context } from "hono";
-import { LIMITS } from "../../plugins/sdk/src/expression";
 import type { AppEnv } from "../app-env";
 import type { PipelineSpec } from "../engine";
 import { pipelineStub } from "../pipeline/address";

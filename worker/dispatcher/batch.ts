@@ -2,7 +2,7 @@
  * What the PipelineDO hands a Dispatcher invocation and what it gets back: fully built plugin calls
  * (inputs rendered, secrets resolved, not yet signed) and their outcomes, keyed by callback token.
  */
-import { MAX_BATCH_CALLS } from "../runner/batch";
+import { MAX_BATCH_CALLS } from "@updraft/plugin-sdk/protocol";
 import type { Invocation } from "../runner/invoke";
 import type { Outcome } from "../runner/outcome";
 

@@ -9,7 +9,8 @@
  * (a lost one is sent again by the object's recovery, as the same invocation).
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { invokeBatch, MAX_BATCH_CALLS } from "../runner/batch";
+import { MAX_BATCH_CALLS } from "@updraft/plugin-sdk/protocol";
+import { invokeBatch } from "../runner/batch";
 import type { Outcome } from "../runner/outcome";
 import { batchBinding } from "../runner/transport";
 import { type DispatchReport, MAX_BATCH, objectOfToken, type PreparedCall } from "./batch";

@@ -3,8 +3,8 @@
  * The engine evaluates expressions against a fixed context object, so a name that is not one of the
  * context's keys is almost certainly a typo that would silently evaluate to undefined at run time.
  */
+import { LIMITS } from "@updraft/plugin-sdk/expression";
 import jsonata from "jsonata";
-import { LIMITS } from "../../plugins/sdk/src/expression";
 
 /** A name read from the expression's input object, e.g. `tasks` in `tasks.fetch.output`. */
 export type RootReference = {

@@ -6,7 +6,7 @@
  */
 
 import { Validator } from "@cfworker/json-schema";
-import { regexHazard } from "../../plugins/sdk/src/expression";
+import { regexHazard } from "@updraft/plugin-sdk/expression";
 
 export type SchemaPath = Array<string | number>;
 export type SchemaProblem = { path: SchemaPath; message: string };

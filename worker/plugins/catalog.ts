@@ -4,11 +4,12 @@
  * a spec does not cost a round trip to every plugin each time.
  */
 import { Validator } from "@cfworker/json-schema";
+import { MAX_MANIFEST_BYTES } from "@updraft/plugin-sdk/protocol";
 import satisfies from "semver/functions/satisfies.js";
 import { jsonSchemaProblems } from "../engine/json-schema";
 import { type PluginTransport, serviceTransport } from "../runner/transport";
 import type { InputSchema } from "./inputs";
-import { MAX_MANIFEST_BYTES, Manifest } from "./manifest";
+import { Manifest } from "./manifest";
 
 /** An operator as the save-time checks need it; `input` is null when its schema cannot be evaluated. */
 export type CatalogOperator = { name: string; input: InputSchema | null };

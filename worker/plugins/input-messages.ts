@@ -4,10 +4,8 @@
  * ("String does not match pattern.") leave out what was expected; the schema says it.
  */
 import type { OutputUnit } from "@cfworker/json-schema";
+import { DURATION_PATTERN } from "@updraft/plugin-sdk/protocol";
 import type { Issue, PathSegment } from "../engine";
-
-/** The duration pattern of the plugin SDK's `duration()` fields (plugins/sdk/src/schema.ts). */
-const DURATION_PATTERN = "^(\\d+(ms|s|m|h|d))+$";
 
 const FORMATS: Record<string, string> = {
   uri: "expected an absolute URL such as https://example.com/path",
@@ -70,7 +68,7 @@ function leafMessage(error: OutputUnit, expected: unknown, value: unknown): stri
     case "format":
       return (typeof expected === "string" && FORMATS[expected]) || `expected a valid ${String(expected)}`;
     case "pattern":
-      return expected === DURATION_PATTERN
+      return expected === DURATION_PATTERN.source
         ? 'expected a duration such as "500ms", "30s", "5m" or "1h"'
         : `must match the pattern ${String(expected)}`;
     case "minLength":

@@ -5,12 +5,11 @@
  * by the same readAnswer; each call keeps its own deadline. Outcomes never reject: a batch that fails,
  * a stream that breaks or ends early, and a line that is not an answer all end as retryable errors.
  */
-import { z } from "zod";
+import { BatchAnswer, MAX_BATCH_CALLS, MAX_RESULT_BYTES } from "@updraft/plugin-sdk/protocol";
 import {
   answerOf,
   type Invocation,
   type InvokeOptions,
-  MAX_RESULT_BYTES,
   notAnswered,
   type SignedCall,
   signCall,
@@ -19,23 +18,10 @@ import {
 } from "./invoke";
 import { type Outcome, retryableError } from "./outcome";
 
-/** At most this many calls per RPC call (the plugin's invocation opens ≤ 6 connections at once). */
-export const MAX_BATCH_CALLS = 6;
-
 /** What a plugin Worker built with `toWorkerEntrypoint` (plugins/sdk) answers over its binding. */
 export interface BatchBinding {
   invoke(calls: SignedCall[]): Promise<ReadableStream<Uint8Array>>;
 }
-
-const Line = z.union([
-  z.object({
-    index: z.number().int().nonnegative(),
-    status: z.number().int().min(200).max(599),
-    headers: z.record(z.string(), z.string()),
-    body: z.string(),
-  }),
-  z.object({ refused: z.string().max(1000) }),
-]);
 
 /**
  * How long past a call's deadline its answer is still awaited: a plugin answers its own deadline (the
@@ -149,7 +135,7 @@ async function send(
 }
 
 function settleLine(label: string, line: string, pending: readonly PendingCall[], now: Date) {
-  const parsed = Line.safeParse(JSON.parse(line));
+  const parsed = BatchAnswer.safeParse(JSON.parse(line));
   if (!parsed.success) throw new Error("a line is not an answer");
   if ("refused" in parsed.data) throw new Error(`the batch was refused: ${parsed.data.refused}`);
   const { index, status, headers, body } = parsed.data;

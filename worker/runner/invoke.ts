@@ -2,36 +2,26 @@
  * One attempt of one task instance: sign the invocation, send it, read the answer. Never throws:
  * every way a plugin can misbehave ends as an Outcome the engine can act on.
  */
+import {
+  type BatchCall,
+  type Invocation as InvocationBody,
+  MAX_RESULT_BYTES,
+} from "@updraft/plugin-sdk/protocol";
+import type { z } from "zod";
 import { failure, type Outcome, PluginResult, retryAfterMs, retryableError, toOutcome } from "./outcome";
 import { signRequest } from "./sign";
 import type { PluginTransport } from "./transport";
 
-/** The invocation body of protocol v1 (API.md "Plugin protocol v1, field names"). */
-export type Invocation = {
-  invocation_id: string;
-  idempotency_key: string;
-  attempt: number;
-  tenant: string;
-  pipeline: string;
-  run: string;
-  task: string;
-  map_index: number;
-  logical_date: string | null;
-  input: Record<string, unknown>;
-  connection: Record<string, unknown> | null;
-  callback_url: string;
-  deadline: string;
-  task_started_at: string;
-  context?: Record<string, unknown>;
-};
-
-/** Answers larger than this are not read into memory; the attempt fails instead. */
-export const MAX_RESULT_BYTES = 1024 * 1024;
+/**
+ * The invocation body of protocol v1 as the platform sends it: what the plugin's schema accepts, with
+ * `task_started_at` always set (PROTOCOL.md §3: send it on every call).
+ */
+export type Invocation = z.input<typeof InvocationBody> & { task_started_at: string };
 
 export type InvokeOptions = { signingKey: string; now?: () => Date };
 
 /** One signed operator request, as sent over HTTP or in a batch over a service binding's RPC. */
-export type SignedCall = { operator: string; headers: Record<string, string>; body: string };
+export type SignedCall = BatchCall;
 
 export async function signCall(
   operator: string,

@@ -4,41 +4,17 @@
  * connection — becomes a retryable failure with a message that says what went wrong. Every failure
  * carries its kind (engine/task-error.ts), set here and in invoke.ts and batch.ts where it is made.
  */
-import { z } from "zod";
+import { DEADLINE_EXCEEDED, type LogEntry as PluginLog, PluginResult } from "@updraft/plugin-sdk/protocol";
 import { type TaskError, type TaskErrorKind, taskError } from "../engine/task-error";
+
+// The result's wire shape lives in the protocol module; pipeline/ reads callbacks with it through here.
+export { type PluginLog, PluginResult };
 
 export type Outcome =
   | { kind: "success"; output: unknown; logs: PluginLog[] }
   | { kind: "failure"; error: TaskError; retryable: boolean; retryAfterMs?: number; logs: PluginLog[] }
   | { kind: "running" }
   | { kind: "waiting"; retryAfterMs: number; logs: PluginLog[] };
-
-export type PluginLog = z.infer<typeof PluginLog>;
-const PluginLog = z.object({
-  at: z.string().max(64),
-  level: z.enum(["debug", "info", "warn", "error"]),
-  message: z.string().max(4000),
-});
-const Logs = z.array(PluginLog).max(200).optional();
-
-/** The result body a plugin sends, synchronously or to its callback URL. */
-export const PluginResult = z.discriminatedUnion("status", [
-  z.object({ status: z.literal("success"), output: z.unknown(), logs: Logs }),
-  z.object({
-    status: z.literal("failure"),
-    error: z.string().max(10_000),
-    retryable: z.boolean(),
-    retry_after_ms: z.number().int().nonnegative().optional(),
-    /** Refusals name their reason; a failure at the invocation's deadline says "deadline_exceeded". */
-    code: z.string().max(100).optional(),
-    /** The input or connection paths that violate the plugin's schemas (PROTOCOL.md §3). */
-    issues: z.array(z.unknown()).max(1000).optional(),
-    logs: Logs,
-  }),
-  z.object({ status: z.literal("waiting"), retry_after_ms: z.number().int().nonnegative(), logs: Logs }),
-  z.object({ status: z.literal("running") }),
-]);
-export type PluginResult = z.infer<typeof PluginResult>;
 
 export function toOutcome(result: PluginResult): Outcome {
   switch (result.status) {
@@ -65,7 +41,7 @@ export function toOutcome(result: PluginResult): Outcome {
 
 /** What a plugin's own failure says it is: its deadline passed, its input was refused, or its work failed. */
 function failureKind(result: Extract<PluginResult, { status: "failure" }>): TaskErrorKind {
-  if (result.code === "deadline_exceeded") return "timeout";
+  if (result.code === DEADLINE_EXCEEDED) return "timeout";
   if (result.issues !== undefined) return "input_invalid";
   return "plugin_error";
 }

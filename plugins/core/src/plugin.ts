@@ -1,5 +1,5 @@
 /** Catalog entry for the core plugin; the operators live one per file in `operators/`. */
-import { definePlugin } from "../../sdk/src/index.ts";
+import { definePlugin } from "@updraft/plugin-sdk";
 import { fail } from "./operators/fail.ts";
 import { http } from "./operators/http.ts";
 import { noop } from "./operators/noop.ts";

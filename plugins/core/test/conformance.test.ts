@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
+import { runConformance } from "@updraft/plugin-sdk/conformance";
 import { describe, expect, it } from "vitest";
-import { runConformance } from "../../sdk/src/conformance.ts";
 import { BASE } from "./helpers.ts";
 
 const fetchWorker = (request: Request) => exports.default.fetch(request);

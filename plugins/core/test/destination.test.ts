@@ -1,6 +1,7 @@
 /** The destination guard, run inside workerd so URL normalisation is the runtime's own. */
+
+import { refusalFor } from "@updraft/plugin-sdk/network";
 import { describe, expect, it } from "vitest";
-import { refusalFor } from "../src/network/destination.ts";
 
 const refused = (url: string) => refusalFor(new URL(url));
 

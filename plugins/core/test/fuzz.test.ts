@@ -1,8 +1,8 @@
 /** Whatever arrives, the plugin answers in protocol shape and never with a server error. */
 import { env } from "cloudflare:workers";
+import { signInvocation } from "@updraft/plugin-sdk";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { signInvocation } from "../../sdk/src/index.ts";
 import { type Answer, BASE, invocationBody, send, signedPost } from "./helpers.ts";
 
 const OPERATORS = ["http", "transform", "noop", "sleep"] as const;

@@ -1,6 +1,6 @@
 /** Calling the core Worker the way the platform does: signed protocol requests through its fetch. */
 import { env, exports } from "cloudflare:workers";
-import { signInvocation } from "../../sdk/src/index.ts";
+import { signInvocation } from "@updraft/plugin-sdk";
 
 export const BASE = "https://core.plugin";
 

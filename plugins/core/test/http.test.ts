@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
+import { NonRetriableError } from "@updraft/plugin-sdk";
 import { describe, expect, it } from "vitest";
-import { NonRetriableError } from "../../sdk/src/index.ts";
 import { send } from "../src/http/send.ts";
 import { invoke } from "./helpers.ts";
 

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
+import { signInvocation } from "@updraft/plugin-sdk";
 import { describe, expect, it } from "vitest";
-import { signInvocation } from "../../sdk/src/index.ts";
 import { BASE, invocationBody, send, signedPost } from "./helpers.ts";
 
 const path = "/operators/noop";

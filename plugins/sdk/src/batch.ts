@@ -5,33 +5,12 @@
  * same handler; the answers are the exact responses of §4, written to a stream as each call settles,
  * so a slow call never holds a fast one back.
  */
-import { z } from "zod";
 import { reject } from "./body.ts";
 import type { Plugin } from "./define.ts";
 import { answerRequest, type HandlerOptions } from "./handler.ts";
 import type { PluginHost } from "./host.ts";
 import { type Outcome, toWire } from "./outcome.ts";
-
-/** One RPC call carries at most this many operator requests (a Worker opens ≤ 6 connections at once). */
-export const MAX_BATCH_CALLS = 6;
-
-/** One signed operator request: what `POST {base}/operators/{operator}` would have carried. */
-export const BatchCall = z.strictObject({
-  operator: z.string().regex(/^[a-z0-9-]{1,63}$/),
-  headers: z.record(z.string(), z.string()),
-  body: z.string(),
-});
-export type BatchCall = z.output<typeof BatchCall>;
-
-const BatchCalls = z.array(BatchCall).min(1).max(MAX_BATCH_CALLS);
-
-/**
- * One line of the answer stream: the HTTP response call `index` would have received, or, as the only
- * line, why the batch as a whole was refused.
- */
-export type BatchAnswer =
-  | { index: number; status: number; headers: Record<string, string>; body: string }
-  | { refused: string };
+import { type BatchAnswer, type BatchCall, BatchCalls, MAX_BATCH_CALLS } from "./protocol/index.ts";
 
 /**
  * Runs every call of a batch at once and streams one JSON line per answer, in the order they settle.

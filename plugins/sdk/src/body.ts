@@ -1,10 +1,8 @@
 /** Reading and parsing request bodies, and the protocol rejections that come with them. */
 import type { z } from "zod";
-import { type Issue, issuesOf } from "./invocation.ts";
-import type { Outcome, RejectionCode, RejectionStatus } from "./outcome.ts";
-
-/** Bodies above this are refused before any parsing or signature work. */
-export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+import { issuesOf } from "./issues.ts";
+import type { Outcome } from "./outcome.ts";
+import { type Issue, MAX_BODY_BYTES, type RejectionCode, type RejectionStatus } from "./protocol/index.ts";
 
 export function reject(
   status: RejectionStatus,

@@ -1,5 +1,6 @@
 /** Delivering a running operator's final result to the platform's `callback_url`. */
 import type { ResultBody } from "./outcome.ts";
+import { INVOCATION_ID_HEADER } from "./protocol/index.ts";
 
 export type FetchLike = (input: Request) => Promise<Response>;
 
@@ -24,7 +25,7 @@ export async function deliverCallback(
       const response = await fetcher(
         new Request(url, {
           method: "POST",
-          headers: { "content-type": "application/json", "updraft-invocation-id": invocationId },
+          headers: { "content-type": "application/json", [INVOCATION_ID_HEADER]: invocationId },
           body: JSON.stringify(body),
         }),
       );

@@ -1,6 +1,7 @@
 /** What a conforming manifest looks like, and how to build an input its operator must refuse. */
 import { z } from "zod";
-import { NAME_PATTERN, SEMVER_PATTERN } from "./define.ts";
+import { SEMVER_PATTERN } from "./define.ts";
+import { PublishedManifest, PublishedOperator } from "./protocol/index.ts";
 import { DURATION_PATTERN } from "./schema.ts";
 
 const DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema";
@@ -15,9 +16,9 @@ const ObjectSchema = JsonSchemaObject.refine((schema) => schema.type === "object
   message: 'must describe an object ("type": "object")',
 });
 
+// The protocol's shapes, held to what a conforming SDK publishes: strict, non-empty, well-formed.
 const OperatorShape = z.strictObject({
-  name: z.string().regex(NAME_PATTERN),
-  kind: z.enum(["action", "sensor"]),
+  ...PublishedOperator.shape,
   description: z.string().min(1),
   input: ObjectSchema,
   output: z.union([z.boolean(), JsonSchemaObject]),
@@ -27,14 +28,9 @@ const OperatorShape = z.strictObject({
 
 /** Field names as in API.md "Plugin protocol v1"; strict, as the platform is when it publishes one. */
 export const ManifestShape = z.strictObject({
-  protocol: z.literal(1),
-  name: z.string().regex(NAME_PATTERN),
+  ...PublishedManifest.shape,
   version: z.string().regex(SEMVER_PATTERN, "must be a semantic version"),
   title: z.string().min(1),
-  description: z.string(),
-  categories: z.array(z.string()),
-  icon: z.string().nullable(),
-  homepage: z.string().nullable(),
   connection: ObjectSchema,
   operators: z
     .array(OperatorShape)

@@ -3,7 +3,7 @@
  * the way the platform would, including the requests the platform must see refused.
  */
 import { ManifestShape, violatingInput } from "./conformance-manifest.ts";
-import { describeIssues, issuesOf } from "./invocation.ts";
+import { describeIssues, issuesOf } from "./issues.ts";
 import { signInvocation } from "./sign.ts";
 
 export interface ConformanceOptions {

@@ -4,8 +4,9 @@ import { parseBody } from "./body.ts";
 import type { Plugin } from "./define.ts";
 import { errorMessage } from "./errors.ts";
 import type { PluginHost } from "./host.ts";
-import { ConnectionTest, describeIssues, issuesOf } from "./invocation.ts";
+import { describeIssues, issuesOf } from "./issues.ts";
 import type { Outcome } from "./outcome.ts";
+import { ConnectionTest } from "./protocol/index.ts";
 
 const TEST_TIMEOUT_MS = 15_000;
 

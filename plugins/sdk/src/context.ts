@@ -1,7 +1,7 @@
 /** `ctx`, the one argument of an operator's `run()`. */
 import { Running, Waiting } from "./directives.ts";
-import type { InvocationContext, InvocationMeta } from "./invocation.ts";
-import type { LogBook, LogLevel } from "./logs.ts";
+import type { LogBook } from "./logs.ts";
+import type { InvocationContext, InvocationMeta, LogLevel } from "./protocol/index.ts";
 
 /** The final result a long-running operator reports through `ctx.complete()`. */
 export type FinalResult<Output> =

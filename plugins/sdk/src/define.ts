@@ -2,10 +2,14 @@
 import type { z } from "zod";
 import type { OperatorContext } from "./context.ts";
 import type { Directive } from "./directives.ts";
-import { buildManifest, type Manifest } from "./manifest.ts";
+import { buildManifest } from "./manifest.ts";
+import {
+  type ConnectionTestResult,
+  NAME_PATTERN as NAME,
+  type OperatorKind,
+  type PublishedManifest,
+} from "./protocol/index.ts";
 import { parseDuration } from "./schema.ts";
-
-export type OperatorKind = "action" | "sensor";
 
 /** What `run()` may return: the output, or `ctx.running()` / `ctx.waiting(ms)`. */
 export type RunResult<Output> = Output | Directive;
@@ -29,11 +33,6 @@ export interface Operator<I extends z.ZodType = z.ZodType, O extends z.ZodType =
   extends OperatorDefinition<I, O> {
   readonly timeout: string;
   readonly context: boolean;
-}
-
-export interface ConnectionTestResult {
-  ok: boolean;
-  detail: string;
 }
 
 export interface ConnectionTestContext {
@@ -63,11 +62,10 @@ export interface PluginDefinition {
 }
 
 export interface Plugin extends PluginDefinition {
-  readonly manifest: Manifest;
+  readonly manifest: PublishedManifest;
   operator(name: string): Operator | undefined;
 }
 
-const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 
 /**
@@ -117,4 +115,4 @@ export function definePlugin(definition: PluginDefinition): Plugin {
   return { ...definition, manifest, operator: (name) => byName.get(name) };
 }
 
-export { NAME as NAME_PATTERN, SEMVER as SEMVER_PATTERN };
+export { SEMVER as SEMVER_PATTERN };

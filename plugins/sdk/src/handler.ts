@@ -3,13 +3,13 @@
  * `{base}/operators/{name}` and `{base}/connection/test`, verifies signatures, and answers with
  * the wire form of an Outcome.
  */
-import { MAX_BODY_BYTES, parseBody, readBody, reject } from "./body.ts";
+import { parseBody, readBody, reject } from "./body.ts";
 import { testConnection } from "./connection-test.ts";
 import type { Plugin } from "./define.ts";
 import type { PluginHost } from "./host.ts";
-import { Invocation } from "./invocation.ts";
 import { KeysUnavailableError, keyRingFor } from "./keys.ts";
 import { type Outcome, toResponse } from "./outcome.ts";
+import { Invocation, MAX_BODY_BYTES } from "./protocol/index.ts";
 import { invokeOperator } from "./run.ts";
 import { verifySignature } from "./verify.ts";
 

@@ -4,21 +4,14 @@
  * the Workers entrypoint class (`toWorkerEntrypoint`) is in `./entrypoint.ts`, as it imports
  * `cloudflare:workers`.
  */
-export {
-  answerBatch,
-  type BatchAnswer,
-  BatchCall,
-  MAX_BATCH_CALLS,
-} from "./batch.ts";
+export { answerBatch } from "./batch.ts";
 export type { FinalResult, OperatorContext } from "./context.ts";
 export {
   type ConnectionTestContext,
-  type ConnectionTestResult,
   defineOperator,
   definePlugin,
   type Operator,
   type OperatorDefinition,
-  type OperatorKind,
   type Plugin,
   type PluginDefinition,
   type RunResult,
@@ -26,7 +19,6 @@ export {
 export { NonRetriableError, RetryAfterError } from "./errors.ts";
 export { type HandlerOptions, handlePluginRequest } from "./handler.ts";
 export type { PluginHost } from "./host.ts";
-export { Invocation, InvocationContext, type InvocationMeta, type Issue } from "./invocation.ts";
 export {
   clearKeyCache,
   type KeyRing,
@@ -34,8 +26,23 @@ export {
   keyRingFor,
   type VerificationKey,
 } from "./keys.ts";
-export type { LogEntry, LogLevel } from "./logs.ts";
-export type { JsonSchema, Manifest, OperatorManifest } from "./manifest.ts";
+// The wire shapes, also importable alone (and by the platform) as `@updraft/plugin-sdk/protocol`.
+export {
+  type BatchAnswer,
+  BatchCall,
+  type ConnectionTestResult,
+  Invocation,
+  InvocationContext,
+  type InvocationMeta,
+  type Issue,
+  type JsonSchema,
+  type LogEntry,
+  type LogLevel,
+  MAX_BATCH_CALLS,
+  type OperatorKind,
+  type PublishedManifest as Manifest,
+  type PublishedOperator as OperatorManifest,
+} from "./protocol/index.ts";
 export { DURATION_PATTERN, duration, parseDuration, secret } from "./schema.ts";
 export { generateSigningKeyPair, type SigningKeyPair, type SignOptions, signInvocation } from "./sign.ts";
 export { SIGNATURE_HEADERS, TOLERANCE_SECONDS, type Verdict, verifySignature } from "./verify.ts";

@@ -1,15 +1,10 @@
 /** Operator logs collected during one call and returned with its result, bounded in count and size. */
-
-export type LogLevel = "debug" | "info" | "warn" | "error";
-
-export interface LogEntry {
-  at: string;
-  level: LogLevel;
-  message: string;
-}
-
-const MAX_ENTRIES = 100;
-const MAX_MESSAGE = 2_000;
+import {
+  type LogEntry,
+  type LogLevel,
+  MAX_LOG_ENTRIES as MAX_ENTRIES,
+  MAX_LOG_MESSAGE_CHARS as MAX_MESSAGE,
+} from "./protocol/index.ts";
 
 export class LogBook {
   readonly #entries: LogEntry[] = [];

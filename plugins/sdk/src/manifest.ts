@@ -1,31 +1,7 @@
-/** The manifest served at `GET {base}/manifest`: catalog metadata plus JSON Schemas for every operator. */
+/** Builds the manifest served at `GET {base}/manifest` (its shape: `PublishedManifest` in ./protocol). */
 import { z } from "zod";
-import type { OperatorKind, PluginDefinition } from "./define.ts";
-
-export type JsonSchema = Record<string, unknown>;
-
-export interface OperatorManifest {
-  name: string;
-  kind: OperatorKind;
-  description: string;
-  input: JsonSchema;
-  output: JsonSchema;
-  timeout: string;
-  context?: true;
-}
-
-export interface Manifest {
-  protocol: 1;
-  name: string;
-  version: string;
-  title: string;
-  description: string;
-  categories: string[];
-  icon: string | null;
-  homepage: string | null;
-  connection: JsonSchema;
-  operators: OperatorManifest[];
-}
+import type { PluginDefinition } from "./define.ts";
+import type { JsonSchema, PublishedManifest, PublishedOperator } from "./protocol/index.ts";
 
 const NO_CONNECTION: JsonSchema = {
   $schema: "https://json-schema.org/draft/2020-12/schema",
@@ -39,7 +15,7 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
   return z.toJSONSchema(schema, { target: "draft-2020-12", io, unrepresentable: "throw" });
 }
 
-export function buildManifest(plugin: PluginDefinition): Manifest {
+export function buildManifest(plugin: PluginDefinition): PublishedManifest {
   return {
     protocol: 1,
     name: plugin.name,
@@ -51,7 +27,7 @@ export function buildManifest(plugin: PluginDefinition): Manifest {
     homepage: plugin.homepage ?? null,
     connection: plugin.connection ? jsonSchema(plugin.connection, "input") : NO_CONNECTION,
     operators: plugin.operators.map((operator) => {
-      const entry: OperatorManifest = {
+      const entry: PublishedOperator = {
         name: operator.name,
         kind: operator.kind,
         description: operator.description,

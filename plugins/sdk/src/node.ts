@@ -4,10 +4,10 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { MAX_BODY_BYTES } from "./body.ts";
 import type { Plugin } from "./define.ts";
 import { type HandlerOptions, handlePluginRequest } from "./handler.ts";
 import { platformFetchFor } from "./host.ts";
+import { MAX_BODY_BYTES } from "./protocol/index.ts";
 
 export interface ServeNodeOptions extends HandlerOptions {
   /** 0 (the default) picks a free port. */

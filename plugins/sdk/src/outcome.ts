@@ -3,9 +3,19 @@
  * and body. The table is a `Record` over `Outcome["kind"]`, so adding a kind without deciding its
  * wire form does not compile.
  */
-import type { Issue } from "./invocation.ts";
-import type { LogEntry } from "./logs.ts";
-import type { Manifest } from "./manifest.ts";
+import type { z } from "zod";
+import {
+  type ConnectionTestResult,
+  type DEADLINE_EXCEEDED,
+  type Issue,
+  type LogEntry,
+  type PluginResult,
+  PROTOCOL_HEADER,
+  PROTOCOL_VERSION,
+  type PublishedManifest,
+  type RejectionCode,
+  type RejectionStatus,
+} from "./protocol/index.ts";
 
 export type Outcome =
   | { kind: "success"; output: unknown; logs: LogEntry[] }
@@ -16,12 +26,12 @@ export type Outcome =
       logs: LogEntry[];
       issues?: Issue[];
       /** The invocation's deadline passed: the platform records a timeout, not the operator's failure. */
-      code?: "deadline_exceeded";
+      code?: typeof DEADLINE_EXCEEDED;
     }
   | { kind: "retry_after"; error: string; retryAfterMs: number; logs: LogEntry[] }
   | { kind: "running" }
   | { kind: "waiting"; retryAfterMs: number; logs: LogEntry[] }
-  | { kind: "manifest"; manifest: Manifest }
+  | { kind: "manifest"; manifest: PublishedManifest }
   | { kind: "connection_tested"; ok: boolean; detail: string }
   | {
       kind: "rejected";
@@ -34,19 +44,6 @@ export type Outcome =
   | { kind: "keys_unavailable"; error: string }
   | { kind: "crashed"; error: string };
 
-export type RejectionStatus = 400 | 401 | 404 | 405 | 413;
-export type RejectionCode =
-  | "unsigned"
-  | "malformed_signature"
-  | "stale_timestamp"
-  | "bad_signature"
-  | "malformed_json"
-  | "invalid_invocation"
-  | "unknown_operator"
-  | "not_found"
-  | "method_not_allowed"
-  | "too_large";
-
 export interface WireResponse {
   status: number;
   headers: Record<string, string>;
@@ -54,24 +51,28 @@ export interface WireResponse {
 }
 
 /** A final result as the platform reads it, in a response or in a callback. */
-export type ResultBody = Record<string, unknown> & { status: "success" | "failure" | "running" | "waiting" };
+export type ResultBody = z.input<typeof PluginResult>;
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): WireResponse => ({
   status,
-  headers: { "content-type": "application/json", "updraft-protocol": "1", ...headers },
+  headers: { "content-type": "application/json", [PROTOCOL_HEADER]: String(PROTOCOL_VERSION), ...headers },
   body,
 });
 
+/** Every answer but the manifest and the connection test: typed by the schema the platform reads. */
+const result = (status: number, body: ResultBody, headers: Record<string, string> = {}) =>
+  json(status, body, headers);
+
 // Logs ride along only when there are some, keeping the common no-op answer small.
-const withLogs = (body: Record<string, unknown>, logs: LogEntry[]) =>
+const withLogs = <B extends ResultBody>(body: B, logs: LogEntry[]): B =>
   logs.length > 0 ? { ...body, logs } : body;
 
 type WireTable = { [K in Outcome["kind"]]: (outcome: Extract<Outcome, { kind: K }>) => WireResponse };
 
 const WIRE: WireTable = {
-  success: (o) => json(200, withLogs({ status: "success", output: o.output }, o.logs)),
+  success: (o) => result(200, withLogs({ status: "success", output: o.output }, o.logs)),
   failure: (o) =>
-    json(
+    result(
       200,
       withLogs(
         { status: "failure", error: o.error, retryable: o.retryable, code: o.code, issues: o.issues },
@@ -79,7 +80,7 @@ const WIRE: WireTable = {
       ),
     ),
   retry_after: (o) =>
-    json(
+    result(
       503,
       withLogs(
         { status: "failure", error: o.error, retryable: true, retry_after_ms: o.retryAfterMs },
@@ -87,24 +88,24 @@ const WIRE: WireTable = {
       ),
       { "retry-after": String(Math.ceil(o.retryAfterMs / 1000)) },
     ),
-  running: () => json(202, { status: "running" }),
-  waiting: (o) => json(200, withLogs({ status: "waiting", retry_after_ms: o.retryAfterMs }, o.logs)),
+  running: () => result(202, { status: "running" }),
+  waiting: (o) => result(200, withLogs({ status: "waiting", retry_after_ms: o.retryAfterMs }, o.logs)),
   manifest: (o) => json(200, o.manifest, { "cache-control": "public, max-age=60" }),
-  connection_tested: (o) => json(200, { ok: o.ok, detail: o.detail }),
+  connection_tested: (o) => json(200, { ok: o.ok, detail: o.detail } satisfies ConnectionTestResult),
   // Protocol rejections keep the result shape so the platform parses one body format for everything.
   rejected: (o) =>
-    json(
+    result(
       o.status,
       { status: "failure", error: o.error, retryable: false, code: o.code, issues: o.issues },
       o.allow ? { allow: o.allow } : {},
     ),
   keys_unavailable: (o) =>
-    json(
+    result(
       503,
       { status: "failure", error: o.error, retryable: true, code: "keys_unavailable" },
       { "retry-after": "5" },
     ),
-  crashed: (o) => json(500, { status: "failure", error: o.error, retryable: true, code: "crashed" }),
+  crashed: (o) => result(500, { status: "failure", error: o.error, retryable: true, code: "crashed" }),
 };
 
 export function toWire(outcome: Outcome): WireResponse {

@@ -5,9 +5,10 @@ import type { Operator, Plugin } from "./define.ts";
 import { Running, Waiting } from "./directives.ts";
 import { DeadlineExceededError, errorMessage, NonRetriableError, RetryAfterError } from "./errors.ts";
 import type { PluginHost } from "./host.ts";
-import { describeIssues, type Invocation, InvocationContext, issuesOf } from "./invocation.ts";
-import { LogBook, type LogEntry } from "./logs.ts";
+import { describeIssues, issuesOf } from "./issues.ts";
+import { LogBook } from "./logs.ts";
 import { callbackBody, type Outcome } from "./outcome.ts";
+import { DEADLINE_EXCEEDED, type Invocation, InvocationContext, type LogEntry } from "./protocol/index.ts";
 
 type Failure = Extract<Outcome, { kind: "failure" }>;
 
@@ -24,7 +25,7 @@ const deadlinePassed = (error: string, logs: LogEntry[] = []): Failure => ({
   error,
   retryable: true,
   logs,
-  code: "deadline_exceeded",
+  code: DEADLINE_EXCEEDED,
 });
 
 export function outcomeOfError(thrown: unknown, logs: LogEntry[]): Outcome {

@@ -1,4 +1,5 @@
 import { Validator } from "@cfworker/json-schema";
+import { DURATION_PATTERN } from "@updraft/plugin-sdk/protocol";
 import { describe, expect, it } from "vitest";
 import { literalInputIssues } from "../../../worker/plugins/inputs";
 
@@ -129,7 +130,7 @@ describe("literal input checks", () => {
 
   it("names SDK durations and formats instead of quoting a pattern", () => {
     const schema = object({
-      wait: { type: "string", pattern: "^(\\d+(ms|s|m|h|d))+$" },
+      wait: { type: "string", pattern: DURATION_PATTERN.source },
       id: { type: "string", pattern: "^[A-Z]{3}$" },
       at: { type: "string", format: "date-time" },
     });

@@ -3,8 +3,9 @@
  * templates). Every failure is a NonRetriableError: an expression that fails once fails the same way
  * on every retry.
  */
-import { ExpressionError, evaluateBounded as evaluate } from "../../../sdk/src/expression.ts";
-import { NonRetriableError } from "../../../sdk/src/index.ts";
+
+import { NonRetriableError } from "@updraft/plugin-sdk";
+import { ExpressionError, evaluateBounded as evaluate } from "@updraft/plugin-sdk/expression";
 
 /**
  * The value of `expression` over `data`; `undefined` when it selects nothing.

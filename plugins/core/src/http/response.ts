@@ -1,5 +1,5 @@
 /** Reading a remote response safely and deciding what its status means for retries. */
-import { NonRetriableError, RetryAfterError } from "../../../sdk/src/index.ts";
+import { NonRetriableError, RetryAfterError } from "@updraft/plugin-sdk";
 import type { JsonValue } from "./request.ts";
 
 /** Bodies larger than this fail the task: outputs are stored and passed on, not streamed. */

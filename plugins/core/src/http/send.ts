@@ -2,7 +2,7 @@
  * Sending with redirects followed by hand: fetch's automatic following would let a public URL
  * redirect into the private network after the destination check passed.
  */
-import { NonRetriableError } from "../../../sdk/src/index.ts";
+import { NonRetriableError } from "@updraft/plugin-sdk";
 
 const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);

@@ -1,12 +1,13 @@
 /** `core/fail`: fails on purpose, to exercise retries, trigger rules and alerts in examples and tests. */
-import { z } from "zod";
+
 import {
   defineOperator,
   duration,
   NonRetriableError,
   parseDuration,
   RetryAfterError,
-} from "../../../sdk/src/index.ts";
+} from "@updraft/plugin-sdk";
+import { z } from "zod";
 
 export const fail = defineOperator({
   name: "fail",

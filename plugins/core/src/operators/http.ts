@@ -2,12 +2,13 @@
  * `core/http`: one HTTP request. Retryable when the remote side may recover (5xx, 429, network
  * errors, timeouts), non-retryable when the request itself is wrong (other 4xx, refused destination).
  */
+
+import { defineOperator, duration, NonRetriableError, parseDuration } from "@updraft/plugin-sdk";
+import { privateNetworkAllowed, refusalFor } from "@updraft/plugin-sdk/network";
 import { z } from "zod";
-import { defineOperator, duration, NonRetriableError, parseDuration } from "../../../sdk/src/index.ts";
 import { type JsonValue, requestInit, targetUrl } from "../http/request.ts";
 import { decodeBody, raiseForStatus, readCapped } from "../http/response.ts";
 import { send } from "../http/send.ts";
-import { privateNetworkAllowed, refusalFor } from "../network/destination.ts";
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 

@@ -1,6 +1,7 @@
 /** `core/noop`: does nothing, fast. The unit of the platform's per-hop overhead benchmarks. */
+
+import { defineOperator } from "@updraft/plugin-sdk";
 import { z } from "zod";
-import { defineOperator } from "../../../sdk/src/index.ts";
 
 export const noop = defineOperator({
   name: "noop",

@@ -3,8 +3,9 @@
  * task's first start (`task_started_at`, sent by the platform) with now and answers `waiting` with
  * the time left, so a sleep survives plugin restarts and never occupies a worker slot.
  */
+
+import { defineOperator, duration, NonRetriableError, parseDuration } from "@updraft/plugin-sdk";
 import { z } from "zod";
-import { defineOperator, duration, NonRetriableError, parseDuration } from "../../../sdk/src/index.ts";
 
 const MAX_SLEEP_MS = 30 * 86_400_000;
 

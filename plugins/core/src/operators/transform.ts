@@ -2,9 +2,10 @@
  * `core/transform`: reshapes data with a JSONata expression. Its output is the expression's value
  * itself (any JSON), so downstream tasks read `tasks.<id>.output` without an extra wrapper.
  */
+
+import { defineOperator, NonRetriableError } from "@updraft/plugin-sdk";
+import { LIMITS } from "@updraft/plugin-sdk/expression";
 import { z } from "zod";
-import { LIMITS } from "../../../sdk/src/expression.ts";
-import { defineOperator, NonRetriableError } from "../../../sdk/src/index.ts";
 import { evaluateBounded } from "../expression/evaluate.ts";
 
 // jsonata marks its own function values this way; they have no JSON form.

@@ -4,9 +4,10 @@
  * workerd) and the same guard a pipeline's task gets. Public ones go through the operator's own
  * parse-then-check path without a fetch, so the test needs no internet.
  */
+
+import { refusalFor } from "@updraft/plugin-sdk/network";
 import { describe, expect, it } from "vitest";
 import { targetUrl } from "../../src/http/request.ts";
-import { refusalFor } from "../../src/network/destination.ts";
 import { invoke } from "../helpers.ts";
 
 const hosts = (...names: string[]) => names.map((name) => `http://${name}/`);

@@ -39,6 +39,6 @@ export function refusalFor(url: URL): string | null {
 }
 
 /** The private-network switch: on for local development only. */
-export function privateNetworkAllowed(env: Readonly<Record<string, unknown>>): boolean {
+export function privateNetworkAllowed(env: { readonly UPDRAFT_ALLOW_PRIVATE_NETWORK?: unknown }): boolean {
   return env.UPDRAFT_ALLOW_PRIVATE_NETWORK === "true";
 }

@@ -1,9 +1,12 @@
 /**
- * The invocation body the platform POSTs to `{base}/operators/{name}`. Known fields are checked as
- * strictly as an API body; unknown top-level fields pass through so a newer platform can add fields
- * without breaking older plugins.
+ * What the platform POSTs to `{base}/operators/{name}` (PROTOCOL.md §3) and to `{base}/connection/test`
+ * (§6). Known fields are checked as strictly as an API body; unknown top-level fields pass through so a
+ * newer platform can add fields without breaking older plugins.
  */
 import { z } from "zod";
+
+/** Request bodies above this are refused (`413 too_large`) before any parsing or signature work. */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 const isoTime = z.iso.datetime({ offset: true });
 const identifier = z.string().min(1).max(512);
@@ -59,25 +62,8 @@ export type InvocationMeta = Omit<z.output<typeof InvocationFields>, "input" | "
 
 /** Body of `POST {base}/connection/test`. */
 export const ConnectionTest = z.looseObject({ connection: jsonObject.nullable() });
+export type ConnectionTest = z.output<typeof ConnectionTest>;
 
-/** One schema violation, as `{path, message}` with a dotted path (`headers.accept`, `items.0`). */
-export interface Issue {
-  path: string;
-  message: string;
-}
-
-/** Flattens zod issues into `{path, message}`; the messages never echo the offending values. */
-export function issuesOf(error: z.ZodError, prefix = ""): Issue[] {
-  return error.issues.map((issue) => ({
-    path: [prefix, ...issue.path.map(String)].filter((part) => part !== "").join("."),
-    message: issue.message,
-  }));
-}
-
-/** "url: Invalid URL; method: Invalid option" — for the single `error` string of a result. */
-export function describeIssues(issues: readonly Issue[]): string {
-  return issues
-    .slice(0, 10)
-    .map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message))
-    .join("; ");
-}
+/** The answer to a connection test. */
+export const ConnectionTestResult = z.object({ ok: z.boolean(), detail: z.string() });
+export type ConnectionTestResult = z.output<typeof ConnectionTestResult>;

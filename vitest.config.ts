@@ -30,13 +30,17 @@ function publicJwks(signingKey: string): string {
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
   const secrets = await newSecrets();
+  // The test plugin server (test/worker/manifest-server.ts) verifies the platform's signatures with it.
+  process.env.UPDRAFT_TEST_JWKS = publicJwks(secrets.SIGNING_KEY);
   const runtime = { compatibilityDate: "2026-10-20", compatibilityFlags: ["nodejs_compat"], modules: true };
   return {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations, ...secrets },
+          // Publication tests fetch manifests from 127.0.0.1 (test/worker/manifest-server.ts), as local
+          // development may; the production rule itself is tested on publicationUrl.
+          bindings: { TEST_MIGRATIONS: migrations, ...secrets, UPDRAFT_ALLOW_PRIVATE_NETWORK: "true" },
           serviceBindings: { MISBEHAVING_PLUGIN: "misbehaving-plugin" },
           workers: [
             {
@@ -56,6 +60,7 @@ export default defineConfig(async () => {
     test: {
       include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"],
       setupFiles: ["test/worker/setup.ts"],
+      globalSetup: ["test/worker/manifest-server.ts"],
     },
   };
 });

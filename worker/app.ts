@@ -15,13 +15,16 @@ import { backfillApi } from "./api/backfill";
 import { callbacksApi } from "./api/callbacks";
 import { deliveriesApi } from "./api/deliveries";
 import { hookSecretsApi } from "./api/hook-secrets";
+import { installationsApi } from "./api/installations";
 import { invitationsApi } from "./api/invitations";
 import { liveApi } from "./api/live";
+import { marketplaceApi } from "./api/marketplace";
 import { meApi } from "./api/me";
 import { membersApi } from "./api/members";
 import { pipelineVersionsApi } from "./api/pipeline-versions";
 import { pipelinesApi } from "./api/pipelines";
 import { platformApi } from "./api/platform";
+import { publicationsApi } from "./api/publications";
 import { runsApi } from "./api/runs";
 import { secretsApi } from "./api/secrets";
 import { tenantRunsApi } from "./api/tenant-runs";
@@ -92,6 +95,9 @@ const routes = app
   .route("/api/tenants", hookSecretsApi)
   .route("/api/tenants", tenantRunsApi)
   .route("/api/tenants", liveApi)
+  .route("/api/tenants", publicationsApi)
+  .route("/api/tenants", installationsApi)
+  .route("/api/marketplace", marketplaceApi)
   .route("/api/callbacks", callbacksApi)
   .route("/api/invitations", invitationsApi)
   .route("/hooks", hooksIngress);

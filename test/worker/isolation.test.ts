@@ -42,6 +42,9 @@ const BODIES: Record<string, Pick<Route, "body" | "raw" | "contentType">> = {
   },
   "POST /api/tenants/:t/pipelines/:p/triggers/:trigger/rotate-secret": { body: {} },
   "POST /api/tenants/:t/pipelines/:p/triggers/:trigger/test-delivery": { body: {} },
+  "POST /api/tenants/:t/publications": { body: { url: "https://plugins.example.com/acme" } },
+  "POST /api/tenants/:t/installations": { body: { plugin: "core", config: {} } },
+  "PATCH /api/tenants/:t/installations/:id": { body: {} },
 };
 
 /** Where a viewer's answer is not "200 for reads, 403 for writes". */
@@ -52,6 +55,8 @@ const VIEWER: Record<string, { denied: boolean; status?: number }> = {
   "GET /api/tenants/:t/pipelines/:p/live": { denied: false, status: 426 },
   // The demo pipeline has no such delivery: a viewer may look, and finds nothing.
   "GET /api/tenants/:t/pipelines/:p/deliveries/:d": { denied: false, status: 404 },
+  // The tenant has no such installation: a viewer may look, and finds nothing.
+  "GET /api/tenants/:t/installations/:id": { denied: false, status: 404 },
 };
 
 /**

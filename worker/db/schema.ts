@@ -88,6 +88,10 @@ export interface PipelinesTable {
   reconcile_at: Generated<number>;
   /** Bumped by every write that changes what the pipeline's object holds (migration 0012). */
   revision: Generated<number>;
+  /** The latest revision the pipeline's object acknowledged; behind `revision`: due a re-sync (0013). */
+  synced_revision: Generated<number>;
+  /** When the cron re-syncs an object that is behind (ms; 0 = at once); later after a failure (0013). */
+  resync_at: Generated<number>;
 }
 export interface PipelineVersionsTable {
   pipeline_id: string;
@@ -129,6 +133,49 @@ export interface RunsTable {
   logical_date: string | null;
 }
 
+/** A marketplace plugin (migration 0014); `publisher_tenant_id` is null for first-party plugins. */
+export interface PluginsTable {
+  name: string;
+  publisher_tenant_id: string | null;
+  visibility: "public" | "private";
+  title: string;
+  description: string;
+  /** JSON array of strings. */
+  categories: string;
+  latest_version: string;
+  created_at: string;
+  updated_at: string;
+}
+/** One immutable published version: its manifest as published and where its operators are called. */
+export interface PluginVersionsTable {
+  plugin: string;
+  version: string;
+  manifest: string;
+  digest: string;
+  base_url: string | null;
+  binding: string | null;
+  published_at: string;
+  published_by: string;
+}
+/** A tenant's installation of a plugin version (migration 0015). */
+export interface InstallationsTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  plugin: string;
+  version: string;
+  /** JSON object of the connection's plain fields. */
+  config: string;
+  /** Ciphertext of a JSON object of the `writeOnly` fields, or null when none is set. */
+  secrets: string | null;
+  /** JSON array of the names of the secret fields that are set. */
+  secret_fields: string;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  updated_by: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -138,6 +185,9 @@ export interface Database {
   invitations: InvitationsTable;
   api_tokens: ApiTokensTable;
   secrets: SecretsTable;
+  plugins: PluginsTable;
+  plugin_versions: PluginVersionsTable;
+  installations: InstallationsTable;
   audit_log: AuditLogTable;
   pipelines: PipelinesTable;
   pipeline_versions: PipelineVersionsTable;

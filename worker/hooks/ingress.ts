@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { quotasOf } from "../config";
 import { problems } from "../problem";
+import { readLimited } from "../read-limited";
 import { hookObject } from "./hook-id";
 import type { DeliveryAnswer, DeliveryInput } from "./types";
 
@@ -49,36 +50,3 @@ export const hooksIngress = new Hono<AppEnv>().post("/:hook_id", async (c) => {
   if (answer.retry_after !== undefined) headers["retry-after"] = String(answer.retry_after);
   return new Response(JSON.stringify(answer.body), { status: answer.status, headers });
 });
-
-/** The body up to `limit` bytes; a longer one (whatever Content-Length said) is cut and flagged. */
-async function readLimited(
-  request: Request,
-  limit: number,
-): Promise<{ body: Uint8Array; tooLarge: boolean }> {
-  const declared = Number(request.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > limit) {
-    await request.body?.cancel();
-    return { body: new Uint8Array(0), tooLarge: true };
-  }
-  if (!request.body) return { body: new Uint8Array(0), tooLarge: false };
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > limit) {
-      await reader.cancel();
-      return { body: new Uint8Array(0), tooLarge: true };
-    }
-    chunks.push(value);
-  }
-  const body = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, at);
-    at += chunk.length;
-  }
-  return { body, tooLarge: false };
-}

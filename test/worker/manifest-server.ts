@@ -1,0 +1,138 @@
+/**
+ * Plugin manifests served over real TCP on 127.0.0.1 for the publication tests: a good plugin at
+ * any version, one whose manifest changed under the same version, and every way a publication URL
+ * can go wrong (invalid envelope, broken or unsafe schemas, redirect, HTML, huge, hanging, 404).
+ */
+import { createPublicKey, verify } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { TestProject } from "vitest/node";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    manifestPort: number;
+  }
+}
+
+export function manifest(name: string, version: string, extra: Record<string, unknown> = {}) {
+  return {
+    protocol: 1,
+    name,
+    version,
+    title: `${name} plugin`,
+    description: `Does ${name} things.`,
+    categories: ["testing"],
+    icon: null,
+    homepage: null,
+    connection: {
+      type: "object",
+      properties: { api_key: { type: "string", writeOnly: true }, region: { type: "string" } },
+      required: ["api_key"],
+    },
+    operators: [
+      {
+        name: "echo",
+        description: "Answers its input.",
+        kind: "action",
+        input: { type: "object", properties: { text: { type: "string" } } },
+        output: { type: "object" },
+        timeout: "30s",
+      },
+    ],
+    ...extra,
+  };
+}
+
+function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  response.writeHead(status, { "content-type": "application/json", ...headers });
+  response.end(typeof body === "string" ? body : JSON.stringify(body));
+}
+
+/** Whether the request carries the platform's Standard Webhooks v1a signature over its body. */
+function signedByPlatform(request: IncomingMessage, body: string): boolean {
+  const jwks = JSON.parse(process.env.UPDRAFT_TEST_JWKS ?? '{"keys":[]}') as {
+    keys: Record<string, string>[];
+  };
+  const [key] = jwks.keys;
+  const id = request.headers["webhook-id"];
+  const timestamp = request.headers["webhook-timestamp"];
+  const signature = String(request.headers["webhook-signature"] ?? "");
+  if (!key || typeof id !== "string" || typeof timestamp !== "string" || !signature.startsWith("v1a,"))
+    return false;
+  const publicKey = createPublicKey({ key: { kty: key.kty, crv: key.crv, x: key.x }, format: "jwk" });
+  const content = Buffer.from(`${id}.${timestamp}.${body}`);
+  return verify(null, content, publicKey, Buffer.from(signature.slice(4), "base64"));
+}
+
+/**
+ * `POST …/connection/test` (PROTOCOL.md §6): "good-key" passes; any other key is refused, the key
+ * echoed in the detail (a careless plugin); a plugin named `garbage-…` answers HTML.
+ */
+async function connectionTest(name: string, request: IncomingMessage, response: ServerResponse) {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(Buffer.from(chunk));
+  const body = Buffer.concat(chunks).toString("utf8");
+  if (!signedByPlatform(request, body)) return send(response, 401, { error: "unsigned" });
+  if (name.startsWith("garbage-")) {
+    response.writeHead(200, { "content-type": "text/html" });
+    return response.end("<html>oops</html>");
+  }
+  const key = (JSON.parse(body) as { connection: { api_key?: string } | null }).connection?.api_key;
+  if (key === "good-key") return send(response, 200, { ok: true, detail: "authenticated as acme" });
+  return send(response, 200, { ok: false, detail: `the key ${key} was refused` });
+}
+
+export default async function setup(project: TestProject) {
+  const server = createServer((request, response) => {
+    // /{case}/{name}/{version}/manifest and /{case}/{name}/{version}/connection/test
+    const [, kind = "", name = "acme", version = "1.0.0", last, more] = (request.url ?? "/").split("/");
+    if (last === "connection" && more === "test" && request.method === "POST") {
+      void connectionTest(name, request, response);
+      return;
+    }
+    if (last !== "manifest") return send(response, 404, { error: "no such path" });
+    switch (kind) {
+      case "good":
+        return send(response, 200, manifest(name, version));
+      case "changed":
+        return send(response, 200, manifest(name, version, { description: "Something else now." }));
+      case "invalid":
+        return send(response, 200, {
+          protocol: 1,
+          name: "Not A Name",
+          version,
+          operators: [{ kind: "sometimes" }],
+        });
+      case "bad-version":
+        return send(response, 200, manifest(name, "one"));
+      case "bad-schema":
+        return send(response, 200, manifest(name, version, { connection: { type: 5 } }));
+      case "unsafe-regex":
+        return send(
+          response,
+          200,
+          manifest(name, version, { connection: { type: "string", pattern: "(a+)+$" } }),
+        );
+      case "redirect":
+        return send(response, 302, "", { location: "http://10.0.0.1/manifest" });
+      case "html":
+        response.writeHead(200, { "content-type": "text/html" });
+        return response.end("<html>not a plugin</html>");
+      case "huge":
+        response.writeHead(200, { "content-type": "application/json" });
+        response.write(`{"padding":"${"x".repeat(1024 * 1024)}`);
+        return response.end(`${"x".repeat(1024 * 1024)}"}`);
+      case "hang":
+        return; // never answers
+      default:
+        return send(response, 404, { error: "unknown case" });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  project.provide("manifestPort", (server.address() as AddressInfo).port);
+  return () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+}

@@ -1,0 +1,99 @@
+/**
+ * "Test connection": the plugin's signed `POST {base}/connection/test` (PROTOCOL.md §6) with the
+ * installation's settings. Whatever the plugin answers becomes `{ok, detail}`; a plugin that hangs,
+ * redirects, or answers garbage is a failed test with a reason, and a secret the plugin echoes back
+ * into its detail is masked before anyone sees it.
+ */
+import { ConnectionTestResult } from "@updraft/plugin-sdk/protocol";
+import { readLimited } from "../read-limited";
+import { signRequest } from "../runner/sign";
+import { httpsTransport, type PluginTransport, serviceTransport } from "../runner/transport";
+import { MASK } from "./connection";
+import { firstPartyBindings } from "./first-party";
+
+export const CONNECTION_TEST_MS = 15_000;
+const MAX_ANSWER_BYTES = 64 * 1024;
+const MAX_DETAIL_CHARS = 1_000;
+
+export type TestResult = { ok: boolean; detail: string };
+
+/** How a version is reached: its published base URL, or its first-party service binding. */
+export function transportOf(
+  env: Env,
+  where: { base_url: string | null; binding: string | null },
+): PluginTransport | null {
+  if (where.base_url !== null) return httpsTransport(where.base_url);
+  const bound = firstPartyBindings(env).find(([name]) => name === where.binding);
+  return bound ? serviceTransport(bound[0].slice("PLUGIN_".length).toLowerCase(), bound[1]) : null;
+}
+
+export async function testConnection(
+  env: Env,
+  transport: PluginTransport,
+  settings: Record<string, unknown>,
+  secrets: readonly unknown[],
+): Promise<TestResult> {
+  const body = JSON.stringify({ connection: settings });
+  let response: Response;
+  try {
+    const signed = await signRequest(env.SIGNING_KEY, body, new Date());
+    response = await transport.fetch("/connection/test", {
+      method: "POST",
+      headers: { "content-type": "application/json", ...signed },
+      body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(CONNECTION_TEST_MS),
+    });
+  } catch (error) {
+    const timedOut = error instanceof Error && error.name === "TimeoutError";
+    return failed(
+      timedOut
+        ? `${transport.label} did not answer within ${CONNECTION_TEST_MS} ms`
+        : `${transport.label} could not be reached: ${messageOf(error)}`,
+    );
+  }
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    return failed(`${transport.label} answered ${response.status} to the connection test`);
+  }
+  let bytes: Uint8Array;
+  try {
+    const read = await readLimited(response, MAX_ANSWER_BYTES);
+    if (read.tooLarge) return failed(`${transport.label}'s answer to the connection test is too large`);
+    bytes = read.body;
+  } catch (error) {
+    return failed(
+      `${transport.label}'s answer to the connection test could not be read: ${messageOf(error)}`,
+    );
+  }
+  const parsed = ConnectionTestResult.safeParse(parseJson(new TextDecoder().decode(bytes)));
+  if (!parsed.success)
+    return failed(`${transport.label} answered the connection test with something other than {ok, detail}`);
+  return { ok: parsed.data.ok, detail: scrub(parsed.data.detail, secrets) };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The detail, bounded, with any secret value it repeats masked. */
+function scrub(detail: string, secrets: readonly unknown[]): string {
+  let text = detail;
+  for (const secret of secrets) {
+    if (typeof secret === "string" && secret.length >= 4) text = text.split(secret).join(MASK);
+  }
+  // Cut after masking: a secret across the cut would otherwise leave a prefix of itself behind.
+  return text.slice(0, MAX_DETAIL_CHARS);
+}
+
+function failed(detail: string): TestResult {
+  return { ok: false, detail };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

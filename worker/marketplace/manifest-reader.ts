@@ -1,0 +1,135 @@
+/**
+ * A plugin's manifest as the marketplace publishes it: read from a publication URL (anyone's server,
+ * so bounded in size and time, never redirected, and kept off private networks outside local
+ * development) or from a first-party service binding, then checked whole: the protocol's envelope,
+ * a semver version, and every JSON Schema it carries (connection, each operator's input and output)
+ * compiles with safe regular expressions, since the platform evaluates them on tenants' data.
+ * Problems are paths into the manifest (`manifest.operators[1].input.properties.url`).
+ */
+import { privateNetworkAllowed, refusalFor } from "@updraft/plugin-sdk/network";
+import { MAX_MANIFEST_BYTES, PublishedManifest } from "@updraft/plugin-sdk/protocol";
+import validVersion from "semver/functions/valid.js";
+import { jsonSchemaProblems } from "../engine/json-schema";
+import { type FieldError, formatPath } from "../problem";
+import { readLimited } from "../read-limited";
+import type { PluginTransport } from "../runner/transport";
+
+/** A publication's server gets this long to answer its manifest, body included. */
+export const MANIFEST_FETCH_MS = 5_000;
+
+export type ReadManifest =
+  | { ok: true; manifest: PublishedManifest; text: string }
+  | { ok: false; detail: string; errors?: FieldError[] };
+
+/**
+ * The base URL a tenant publishes, checked before anything is fetched: http(s) without credentials,
+ * query or fragment; https and a public host unless the private-network switch is on (local only).
+ */
+export function publicationUrl(
+  raw: string,
+  env: Env,
+): { ok: true; base: string } | { ok: false; detail: string } {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { ok: false, detail: "The URL is not a valid absolute URL." };
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    return { ok: false, detail: "The URL must be an https URL." };
+  if (url.username || url.password) return { ok: false, detail: "The URL must not carry credentials." };
+  if (url.search || url.hash) return { ok: false, detail: "The URL must not have a query or fragment." };
+  if (!privateNetworkAllowed(env)) {
+    if (url.protocol !== "https:") return { ok: false, detail: "The URL must be an https URL." };
+    const refusal = refusalFor(url);
+    if (refusal) return { ok: false, detail: `The URL is not reachable from Updraft: ${refusal}.` };
+  }
+  return { ok: true, base: url.href.replace(/\/+$/, "") };
+}
+
+/** Reads and checks `{transport}/manifest`; every failure is a detail a plugin author can act on. */
+export async function readManifest(transport: PluginTransport): Promise<ReadManifest> {
+  const where = transport.label;
+  let response: Response;
+  try {
+    response = await transport.fetch("/manifest", {
+      method: "GET",
+      headers: { accept: "application/json" },
+      redirect: "manual",
+      signal: AbortSignal.timeout(MANIFEST_FETCH_MS),
+    });
+  } catch (error) {
+    return { ok: false, detail: `${where} could not be reached: ${messageOf(error)}.` };
+  }
+  if (response.status >= 300 && response.status < 400) {
+    await response.body?.cancel();
+    const location = response.headers.get("location") ?? "nowhere";
+    return {
+      ok: false,
+      detail: `${where}/manifest answered a redirect (${response.status} to ${location.slice(0, 200)}); publish the URL that serves the manifest itself.`,
+    };
+  }
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    return { ok: false, detail: `${where}/manifest answered ${response.status}, not 200 with a manifest.` };
+  }
+  let text: string;
+  try {
+    const { body, tooLarge } = await readLimited(response, MAX_MANIFEST_BYTES);
+    if (tooLarge)
+      return { ok: false, detail: `${where}'s manifest is larger than ${MAX_MANIFEST_BYTES} bytes.` };
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body);
+  } catch (error) {
+    return { ok: false, detail: `${where}'s manifest could not be read: ${messageOf(error)}.` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, detail: `${where}/manifest did not answer JSON; is it a protocol v1 plugin?` };
+  }
+  const checked = checkManifest(json);
+  return checked.ok
+    ? { ok: true, manifest: checked.manifest, text }
+    : { ...checked, detail: `${where}'s manifest is not valid.` };
+}
+
+/** The envelope, the version and every schema of a manifest, each problem with its path. */
+export function checkManifest(
+  json: unknown,
+): { ok: true; manifest: PublishedManifest } | { ok: false; errors: FieldError[] } {
+  const parsed = PublishedManifest.safeParse(json);
+  if (!parsed.success) {
+    const errors = parsed.error.issues.slice(0, 50).map((issue) => ({
+      path: formatPath(["manifest", ...issue.path]),
+      message: issue.message,
+    }));
+    return { ok: false, errors };
+  }
+  const manifest = parsed.data;
+  const errors: FieldError[] = [];
+  if (validVersion(manifest.version) === null)
+    errors.push({ path: "manifest.version", message: "must be a semver version, e.g. 1.2.0" });
+  const schemas: Array<[Array<string | number>, unknown]> = [
+    [["connection"], manifest.connection],
+    ...manifest.operators.flatMap(
+      (operator, i): Array<[Array<string | number>, unknown]> => [
+        [["operators", i, "input"], operator.input],
+        [["operators", i, "output"], operator.output],
+      ],
+    ),
+  ];
+  for (const [at, schema] of schemas) {
+    for (const problem of jsonSchemaProblems(schema, { safeRegex: true }).slice(0, 10)) {
+      errors.push({ path: formatPath(["manifest", ...at, ...problem.path]), message: problem.message });
+    }
+    if (errors.length >= 50) break;
+  }
+  return errors.length === 0 ? { ok: true, manifest } : { ok: false, errors };
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error && error.name === "TimeoutError")
+    return `no answer within ${MANIFEST_FETCH_MS} ms`;
+  return error instanceof Error ? error.message : String(error);
+}

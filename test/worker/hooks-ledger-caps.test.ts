@@ -9,12 +9,19 @@ import {
   DeliveryLedger,
   type LedgerCaps,
   MAX_EXPENDABLE_BYTES,
+  MAX_LEDGER_BYTES,
   type Recorded,
 } from "../../worker/hooks/ledger";
+import { SWEEP_BATCH } from "../../worker/hooks/sweeps";
 import type { Verdict } from "../../worker/hooks/types";
 import { anonymous, hooked, standardHeaders } from "./hooks-helpers";
 
 let received = Date.parse("2030-01-01T00:00:00Z");
+
+/** A delivery of `bytes` as the ledger counts them: its body and its empty headers ("[]") and query ("{}"). */
+function sized(id: string, verdict: Verdict, bytes: number): Recorded {
+  return delivery(id, verdict, bytes - 4);
+}
 
 function delivery(id: string, verdict: Verdict, bodyBytes: number): Recorded {
   received += 1_000;
@@ -162,5 +169,96 @@ describe("delivery ledger caps", () => {
     expect(counted.row.bytes).toBe(counted.row.stored);
     expect(counted.usage).toBe(counted.row.stored);
     expect(counted.row.chars).toBeLessThan(counted.row.stored);
+  });
+
+  it("over the whole cap by a few bytes, evicts the oldest expendable deliveries that bring it under and no more", async () => {
+    const result = await withLedger({ total: 2_000, expendable: 1_000_000 }, (ledger, sql) => {
+      const steps: { over: boolean; left: Left }[] = [];
+      ledger.record(sized("a1", "accepted", 500));
+      for (const id of ["u1", "u2", "u3", "u4", "u5"]) ledger.record(sized(id, "unverified", 300));
+      // At the cap: nothing goes.
+      steps.push({ over: ledger.evict(SWEEP_BATCH), left: left(sql) });
+      // Five bytes over: the oldest expendable one is enough.
+      ledger.record(sized("u6", "unverified", 5));
+      steps.push({ over: ledger.evict(SWEEP_BATCH), left: left(sql) });
+      // 301 bytes over: it takes the two oldest.
+      ledger.record(sized("a2", "accepted", 596));
+      steps.push({ over: ledger.evict(SWEEP_BATCH), left: left(sql) });
+      return steps;
+    });
+    expect(result[0]).toMatchObject({ over: false, left: { expendable: ["u1", "u2", "u3", "u4", "u5"] } });
+    expect(result[1]).toMatchObject({
+      over: false,
+      left: { accepted: ["a1"], expendable: ["u2", "u3", "u4", "u5", "u6"], usage: { bytes: 1_705 } },
+    });
+    expect(result[2]).toMatchObject({
+      over: false,
+      left: { accepted: ["a1", "a2"], expendable: ["u4", "u5", "u6"], usage: { bytes: 1_701 } },
+    });
+  });
+
+  it("over the expendable cap by a few bytes, evicts only the oldest expendable delivery", async () => {
+    const result = await withLedger({ total: 1_000_000, expendable: 900 }, (ledger, sql) => {
+      ledger.record(sized("a1", "accepted", 500));
+      for (const id of ["u1", "u2", "u3"]) ledger.record(sized(id, "unverified", 300));
+      ledger.record(sized("d1", "duplicate", 4));
+      return { over: ledger.evict(SWEEP_BATCH), left: left(sql) };
+    });
+    expect(result).toMatchObject({
+      over: false,
+      left: {
+        accepted: ["a1"],
+        expendable: ["u2", "u3", "d1"],
+        usage: { bytes: 1_104, expendable_bytes: 604 },
+      },
+    });
+  });
+
+  it("evicts verified deliveries only when no expendable one is left, and only the oldest ones needed", async () => {
+    const result = await withLedger({ total: 1_000, expendable: 1_000_000 }, (ledger, sql) => {
+      const steps: { over: boolean; left: Left }[] = [];
+      ledger.record(sized("a1", "accepted", 300));
+      ledger.record(sized("a2", "accepted", 300));
+      ledger.record(sized("f1", "filtered", 100));
+      ledger.record(sized("a3", "accepted", 300));
+      ledger.record(sized("a4", "accepted", 300));
+      for (let i = 0; i < 2; i++) steps.push({ over: ledger.evict(SWEEP_BATCH), left: left(sql) });
+      return steps;
+    });
+    // 300 bytes over: the expendable one goes first, though it frees too little.
+    expect(result[0]).toMatchObject({
+      over: true,
+      left: { accepted: ["a1", "a2", "a3", "a4"], expendable: [] },
+    });
+    // Then the oldest verified one, which is enough.
+    expect(result[1]).toMatchObject({
+      over: false,
+      left: { accepted: ["a2", "a3", "a4"], usage: { bytes: 900 } },
+    });
+  });
+
+  it("a byte over the cap, the retention timer evicts the oldest expendable delivery and keeps the rest", async () => {
+    const { path, send, stub } = await hooked("standard");
+    expect((await send("k1", { n: 1 })).status).toBe(202);
+    const unsigned = { "webhook-id": "x", "webhook-timestamp": "1", "webhook-signature": "v1,AAAA" };
+    const stranger = () => anonymous.json("POST", path, { raw: "{}", headers: unsigned });
+    for (let i = 0; i < 2; i++) expect((await stranger()).status).toBe(401);
+    // The next one, as many bytes as these, takes the ledger one byte over its cap and arms the sweep.
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      const each = sql
+        .exec<{ bytes: number }>("SELECT bytes FROM deliveries WHERE verdict = 'unverified' LIMIT 1")
+        .one().bytes;
+      sql.exec("UPDATE ledger_usage SET bytes = ?", MAX_LEDGER_BYTES - each + 1);
+    });
+    expect((await stranger()).status).toBe(401);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const rows = await runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql
+        .exec<{ verdict: string }>("SELECT verdict FROM deliveries ORDER BY seq")
+        .toArray()
+        .map((row) => row.verdict),
+    );
+    expect(rows).toEqual(["accepted", "unverified", "unverified"]);
   });
 });

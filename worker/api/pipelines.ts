@@ -18,7 +18,14 @@ import { newId, sha256Hex } from "../crypto/random";
 import { auditEntry } from "../db/audit";
 import { batch, db } from "../db/client";
 import { isDuplicateKey } from "../db/constraints";
-import { countPipelines, findPipeline, findVersion, listPipelines, listTriggers } from "../db/pipelines";
+import {
+  countPipelines,
+  findPipeline,
+  findVersion,
+  listPipelines,
+  listTriggers,
+  revisionBump,
+} from "../db/pipelines";
 import { lastRuns } from "../db/runs";
 import { canonicalJson, nextRuns, type PipelineSpec, storedSchedule, storedSpec } from "../engine";
 import { publicOrigin } from "../origin";
@@ -111,7 +118,7 @@ export const pipelinesApi = newApi()
           "The pipeline slug is not valid.",
         );
       }
-      const { source, format, parsed } = await readSpec(c);
+      const { source, format, parsed } = await readSpec(c, scope.tenant.id);
       if (!parsed.ok && parsed.kind === "syntax")
         throw problems.malformed(`The ${format.toUpperCase()} is malformed.`, parsed.errors);
       if (!parsed.ok) throw problems.validation(parsed.errors, "The pipeline spec is not valid.");
@@ -147,7 +154,7 @@ export const pipelinesApi = newApi()
               latest_version: version,
               schedule,
               updated_at: now.toISOString(),
-              revision: eb("revision", "+", 1),
+              ...revisionBump(eb, now.getTime()),
             }))
             .where("id", "=", pipelineId)
             // Optimistic concurrency: a concurrent save bumped the version first and this one fails below.
@@ -224,8 +231,8 @@ export const pipelinesApi = newApi()
       },
     }),
     async (c) => {
-      await authorize(c, c.req.valid("param").t, "viewer");
-      const { parsed } = await readSpec(c);
+      const scope = await authorize(c, c.req.valid("param").t, "viewer");
+      const { parsed } = await readSpec(c, scope.tenant.id);
       return c.json(parsed.ok ? { valid: true, errors: [] } : { valid: false, errors: parsed.errors }, 200);
     },
   )
@@ -378,7 +385,7 @@ async function setPaused(c: Context<AppEnv>, paused: boolean) {
         .set((eb) => ({
           paused: paused ? 1 : 0,
           updated_at: now.toISOString(),
-          revision: eb("revision", "+", 1),
+          ...revisionBump(eb, now.getTime()),
         }))
         .where("id", "=", pipeline.id),
       auditEntry(

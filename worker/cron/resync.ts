@@ -5,24 +5,31 @@
  * The object drops a sync older than the last it took, so one that crosses a newer sync is harmless.
  *
  * One invocation may make only so many subrequests, and the schedules' reconciler spends its part
- * first (schedules.ts): this pass takes a page sized to what is left, longest due first, and moves a
- * pipeline whose re-sync failed to later, so any number of pipelines is covered over invocations.
+ * first (schedules.ts): this pass takes a page sized to what is left. The queue is fair (migration
+ * 0016): pipelines are taken in the order they fell behind, tenants taking turns, so one tenant with
+ * many pipelines behind cannot hold up another's; one whose re-sync failed is tried again after
+ * RECONCILE_RETRY_MS and keeps its place meanwhile. Any number of pipelines is covered over invocations.
  */
 
 import { syncObject } from "../api/schedule-sync";
 import { batch, db } from "../db/client";
 import { behindPipelines, resyncLater } from "../db/pipelines";
+import { storedSpec } from "../engine";
 import { RECONCILE_RETRY_MS } from "./schedules";
 
-/** Pipelines re-synced per invocation at most, when the schedules left the budget for more. */
-export const RESYNC_PAGE = 8;
 /**
- * Subrequests one re-sync makes at most: the version, the triggers, the tenant secrets they name, the
- * object's sync, its acknowledgement (the page's query brings the rest of what the sync says).
+ * Subrequests one re-sync makes at most (the page's query brings what D1 holds and the latest version's
+ * spec): the triggers and the tenant secrets they name (api/pipeline-triggers.ts hookConfigs), the
+ * tenant's plugins, two queries (marketplace/resolve.ts), the object's sync and its acknowledgement.
  */
-const RESYNC_COST = 5;
+const RESYNC_COST = 6;
 /** This pass's own: the page's query and the failures' bookkeeping batch. */
 const PAGE_COST = 2;
+/**
+ * Pipelines re-synced per invocation at most: what fits in the cap of 50 when the sweep (1) and a
+ * reconcile that poked nothing (2) are all the rest spent (reconcile.ts).
+ */
+export const RESYNC_PAGE = Math.floor((50 - 1 - 2 - PAGE_COST) / RESYNC_COST);
 
 export type ResyncReport = { synced: number; failed: number };
 
@@ -40,7 +47,9 @@ export async function resyncBehind(env: Env, now: number, budget: number): Promi
   for (const row of rows) {
     try {
       const tenant = { id: row.tenant_id, slug: row.tenant_slug, dataKey: row.data_key };
-      await syncObject(env, tenant, { id: row.id, slug: row.slug }, origin, { state: row });
+      const known =
+        row.spec === null ? undefined : { version: row.latest_version, spec: storedSpec(row.spec) };
+      await syncObject(env, tenant, { id: row.id, slug: row.slug }, origin, { state: row, known });
       report.synced++;
     } catch (error) {
       report.failed++;

@@ -1,5 +1,7 @@
 /** Pipelines and their immutable versions. */
+import type { ExpressionBuilder } from "kysely";
 import type { Db } from "./client";
+import type { Database } from "./schema";
 
 export type PipelineRow = {
   id: string;
@@ -21,19 +23,36 @@ export function findPipeline(db: Db, tenantId: string, slug: string): Promise<Pi
     .executeTakeFirst();
 }
 
+/**
+ * What a write that changes what the pipeline's object holds sets (migrations 0012, 0016): the revision,
+ * one more; and since when the object is behind it, `now` unless it was behind already (it keeps its
+ * place in the re-syncs' queue). Spread into the write's `set`.
+ */
+export function revisionBump(eb: ExpressionBuilder<Database, "pipelines">, now: number) {
+  return {
+    revision: eb("revision", "+", 1),
+    behind_since: eb
+      .case()
+      .when("revision", "<=", eb.ref("synced_revision"))
+      .then(now)
+      .else(eb.fn.coalesce("behind_since", eb.val(now)))
+      .end(),
+  };
+}
+
 /** Bumps the revision of what the pipeline's object holds (see migration 0012); in the change's batch. */
-export function bumpRevision(db: Db, pipelineId: string) {
+export function bumpRevision(db: Db, pipelineId: string, now = Date.now()) {
   return db
     .updateTable("pipelines")
-    .set((eb) => ({ revision: eb("revision", "+", 1) }))
+    .set((eb) => revisionBump(eb, now))
     .where("id", "=", pipelineId);
 }
 
 /** The same, for every pipeline whose webhooks verify with the tenant secret `name`. */
-export function bumpSecretUsers(db: Db, tenantId: string, name: string) {
+export function bumpSecretUsers(db: Db, tenantId: string, name: string, now = Date.now()) {
   return db
     .updateTable("pipelines")
-    .set((eb) => ({ revision: eb("revision", "+", 1) }))
+    .set((eb) => revisionBump(eb, now))
     .where("tenant_id", "=", tenantId)
     .where("id", "in", (sub) =>
       sub
@@ -53,40 +72,76 @@ export function syncState(db: Db, pipelineId: string) {
     .executeTakeFirst();
 }
 
-/** The object took a sync of `revision` (or holds a newer one): it is in step with D1 up to there. */
+/**
+ * The object took a sync of `revision` (or holds a newer one): it is in step with D1 up to there. In
+ * step with the latest, it leaves the re-syncs' queue, and a re-sync that failed before is forgotten.
+ */
 export function ackRevision(db: Db, pipelineId: string, revision: number) {
   return db
     .updateTable("pipelines")
-    .set({ synced_revision: revision })
+    .set((eb) => {
+      const caughtUp = eb("revision", "<=", revision);
+      return {
+        synced_revision: revision,
+        behind_since: eb.case().when(caughtUp).then(null).else(eb.ref("behind_since")).end(),
+        resync_at: eb.case().when(caughtUp).then(0).else(eb.ref("resync_at")).end(),
+      };
+    })
     .where("id", "=", pipelineId)
     .where("synced_revision", "<", revision);
 }
 
 /**
- * Pipelines whose object has not acknowledged their latest revision and whose re-sync is due by `now`
- * (index pipelines_resync_due), longest due first, with what syncing them needs.
+ * Pipelines whose object has not acknowledged their latest revision and whose re-sync is due by `now`,
+ * with what syncing them needs (the latest version's spec too). Tenants take turns: each tenant's
+ * pipelines are numbered longest behind first, and the page takes every tenant's first before anyone's
+ * second, longest behind first within a turn, so one tenant with many pipelines behind delays another's
+ * by at most one each. Reads only the pipelines that are behind (index pipelines_resync_due).
  */
 export function behindPipelines(db: Db, now: number, limit: number) {
-  return db
+  const due = db
     .selectFrom("pipelines")
-    .innerJoin("tenants", "tenants.id", "pipelines.tenant_id")
+    .select((eb) => [
+      "id",
+      "slug",
+      "tenant_id",
+      "revision",
+      "paused",
+      "latest_version",
+      "behind_since",
+      eb.fn
+        .agg<number>("row_number")
+        .over((ob) => ob.partitionBy("tenant_id").orderBy("behind_since").orderBy("id"))
+        .as("turn"),
+    ])
+    .where((eb) => eb("revision", ">", eb.ref("synced_revision")))
+    .where("resync_at", "<=", now);
+  return db
+    .selectFrom(due.as("due"))
+    .innerJoin("tenants", "tenants.id", "due.tenant_id")
+    .leftJoin("pipeline_versions", (join) =>
+      join
+        .onRef("pipeline_versions.pipeline_id", "=", "due.id")
+        .onRef("pipeline_versions.version", "=", "due.latest_version"),
+    )
     .select([
-      "pipelines.id",
-      "pipelines.slug",
-      "pipelines.tenant_id",
+      "due.id",
+      "due.slug",
+      "due.tenant_id",
       "tenants.slug as tenant_slug",
       "tenants.data_key",
-      "pipelines.revision",
-      "pipelines.paused",
-      "pipelines.latest_version",
+      "due.revision",
+      "due.paused",
+      "due.latest_version",
+      "pipeline_versions.spec",
     ])
-    .where((eb) => eb("pipelines.revision", ">", eb.ref("pipelines.synced_revision")))
-    .where("pipelines.resync_at", "<=", now)
-    .orderBy("pipelines.resync_at")
+    .orderBy("due.turn")
+    .orderBy("due.behind_since")
+    .orderBy("due.id")
     .limit(limit);
 }
 
-/** A re-sync that failed is tried again at `at`. */
+/** A re-sync that failed is tried again at `at`; the pipeline keeps its place in the queue. */
 export function resyncLater(db: Db, pipelineId: string, at: number) {
   return db.updateTable("pipelines").set({ resync_at: at }).where("id", "=", pipelineId);
 }

@@ -3,10 +3,13 @@
  * @cfworker/json-schema does not validate schemas themselves: a typo such as `type: strng` or
  * `properties: 5` would silently accept everything, and a bad `pattern` or `$ref` only fails when a
  * payload happens to reach it. So the schema's structure is checked here, at save time.
+ * Schemas come from tenants and plugin publishers and run on tenants' data in a shared isolate, so
+ * what evaluating one may cost is bounded too (json-schema-bounds.ts).
  */
 
 import { Validator } from "@cfworker/json-schema";
 import { regexHazard } from "@updraft/plugin-sdk/expression";
+import { MAX_SCHEMA_NODES, schemaCostProblems } from "./json-schema-bounds";
 
 export type SchemaPath = Array<string | number>;
 export type SchemaProblem = { path: SchemaPath; message: string };
@@ -28,6 +31,9 @@ type Collected = {
   refs: Array<{ path: SchemaPath; ref: string }>;
   anchors: Set<string>;
   ids: Set<string>;
+  /** Every subschema walked, with where it is: what the cost bounds count and report. */
+  paths: Map<object, SchemaPath>;
+  nodes: number;
   /** Refuse patterns that could backtrack catastrophically (a tenant's schema, run over what it sends). */
   safeRegex: boolean;
 };
@@ -41,9 +47,15 @@ export function jsonSchemaProblems(schema: unknown, options: SchemaCheckOptions 
     refs: [],
     anchors: new Set(),
     ids: new Set(),
+    paths: new Map(),
+    nodes: 0,
     safeRegex: options.safeRegex ?? false,
   };
   checkSchema(schema, [], problems, collected, 0);
+  if (collected.nodes > MAX_SCHEMA_NODES) {
+    const message = `JSON Schema has more than ${MAX_SCHEMA_NODES.toLocaleString("en")} subschemas: split it or simplify it`;
+    return [{ path: [], message }];
+  }
   for (const { path, ref } of collected.refs) {
     if (!resolves(schema, ref, collected)) {
       problems.push({
@@ -52,9 +64,10 @@ export function jsonSchemaProblems(schema: unknown, options: SchemaCheckOptions 
       });
     }
   }
-  if (problems.length === 0) {
+  if (problems.length === 0 && typeof schema === "object" && schema !== null) {
     try {
-      new Validator(schema as object, "2020-12", false);
+      // Resolves $refs as the validator will (it throws where the validator's constructor would).
+      problems.push(...schemaCostProblems(schema, collected.paths));
     } catch (error) {
       problems.push({ path: [], message: `invalid JSON Schema: ${messageOf(error)}` });
     }
@@ -94,6 +107,9 @@ function checkSchema(
     problems.push({ path, message: `JSON Schema is nested deeper than ${MAX_DEPTH} levels` });
     return;
   }
+  // Past the bound, walking on would only make the check itself costly; the problem is reported once.
+  if (++c.nodes > MAX_SCHEMA_NODES) return;
+  c.paths.set(schema, path);
   const s = schema as Record<string, unknown>;
   const problem = (key: string, message: string) => problems.push({ path: [...path, key], message });
   const sub = (value: unknown, ...rest: Array<string | number>) =>
@@ -125,6 +141,10 @@ function checkSchema(
     if (typeof s.$ref === "string") c.refs.push({ path: [...path, "$ref"], ref: s.$ref });
     else problem("$ref", "$ref must be a string");
   }
+  for (const key of ["$recursiveRef", "$dynamicRef"]) {
+    // The validator resolves these against the dynamic scope (or not at all): only $ref is supported.
+    if (s[key] !== undefined) problem(key, `${key} is not supported: use $ref`);
+  }
   if (typeof s.$anchor === "string") c.anchors.add(s.$anchor);
   if (typeof s.$id === "string") c.ids.add(s.$id);
 
@@ -136,6 +156,20 @@ function checkSchema(
     if (list === undefined) continue;
     if (Array.isArray(list) && list.length > 0) for (const [i, item] of list.entries()) sub(item, key, i);
     else problem(key, `${key} must be a non-empty list of schemas`);
+  }
+  if (s.dependencies !== undefined) {
+    // Draft-07: each entry is a list of property names or a schema the whole object must match.
+    if (typeof s.dependencies !== "object" || s.dependencies === null || Array.isArray(s.dependencies))
+      problem("dependencies", "dependencies must be an object of property lists or schemas");
+    else
+      for (const [name, value] of Object.entries(s.dependencies)) {
+        if (!Array.isArray(value)) sub(value, "dependencies", name);
+        else if (!isStringArray(value))
+          problems.push({
+            path: [...path, "dependencies", name],
+            message: "must be a list of property names",
+          });
+      }
   }
   for (const key of SUBSCHEMA_MAP_KEYS) {
     const map = s[key];

@@ -243,15 +243,18 @@ export class DeliveryLedger {
   }
 
   /**
-   * Over a cap: deletes up to `limit` of the oldest deliveries; whether it is still over. Expendable
-   * deliveries go first, over either cap; the others only when no expendable one is left.
+   * Over a cap: deletes the oldest deliveries that bring the ledger back under it, and no more (at most
+   * `limit`); whether it is still over. Expendable deliveries go first, over either cap; the others only
+   * when no expendable one is left.
    */
   evict(limit: number): boolean {
     const usage = this.counts();
     if (!this.over(usage)) return false;
+    const overTotal = usage.bytes - this.caps.total;
+    const overExpendable = usage.expendable_bytes - this.caps.expendable;
     const freed =
-      this.forget("WHERE expendable = 1", [], limit) ||
-      (usage.bytes > this.caps.total && this.forget("", [], limit));
+      this.forget("WHERE expendable = 1", [], limit, Math.max(overTotal, overExpendable)) ||
+      (overTotal > 0 && this.forget("", [], limit, overTotal));
     if (!freed) {
       // No row left to free: counts that drifted from the rows are set from them (no endless sweep).
       this.sql.exec(
@@ -271,24 +274,45 @@ export class DeliveryLedger {
     return usage.bytes > this.caps.total || usage.expendable_bytes > this.caps.expendable;
   }
 
-  /** Deletes the oldest `limit` deliveries that match and takes their bytes off the counts; whether any went. */
-  private forget(where: string, args: SqlStorageValue[], limit: number): boolean {
-    const chosen = `SELECT seq FROM deliveries ${where} ORDER BY received_at, seq LIMIT ?`;
-    const freed = this.sql
-      .exec<{ n: number | null; expendable: number | null }>(
-        `SELECT SUM(bytes) AS n, SUM(bytes * expendable) AS expendable FROM deliveries WHERE seq IN (${chosen})`,
-        ...args,
-        limit,
-      )
-      .one();
-    this.sql.exec(`DELETE FROM deliveries WHERE seq IN (${chosen})`, ...args, limit);
+  /**
+   * Deletes the oldest deliveries that match, up to `limit` of them and only as many as free `need`
+   * bytes, and takes their bytes off the counts; whether any went. The rows are read oldest first and
+   * the read stops once enough is freed; the ones chosen are a prefix of that order, deleted by its end.
+   */
+  private forget(
+    where: string,
+    args: SqlStorageValue[],
+    limit: number,
+    need = Number.POSITIVE_INFINITY,
+  ): boolean {
+    const rows = this.sql.exec<{ received_at: number; seq: number; bytes: number; expendable: number }>(
+      `SELECT received_at, seq, bytes, expendable FROM deliveries ${where} ORDER BY received_at, seq LIMIT ?`,
+      ...args,
+      limit,
+    );
+    let freed = 0;
+    let expendable = 0;
+    let last: { received_at: number; seq: number } | null = null;
+    for (let next = rows.next(); !next.done && freed < need; next = rows.next()) {
+      const row = next.value;
+      freed += row.bytes;
+      expendable += row.expendable === 1 ? row.bytes : 0;
+      last = row;
+    }
+    if (last === null) return false;
+    this.sql.exec(
+      `DELETE FROM deliveries ${where ? `${where} AND` : "WHERE"} (received_at, seq) <= (?, ?)`,
+      ...args,
+      last.received_at,
+      last.seq,
+    );
     this.sql.exec(
       `UPDATE ledger_usage SET bytes = MAX(0, bytes - ?), expendable_bytes = MAX(0, expendable_bytes - ?)
        WHERE id = 1`,
-      freed.n ?? 0,
-      freed.expendable ?? 0,
+      freed,
+      expendable,
     );
-    return freed.n !== null;
+    return true;
   }
 
   /** Deletes up to `limit` expired dedup keys; returns the earliest expiry left, or null. */

@@ -10,7 +10,7 @@ import type { HookTimers } from "./types";
 
 /** How long recorded deliveries are kept (issue 12: default 7 days). */
 export const DELIVERY_RETENTION_MS = 7 * 24 * 3_600_000;
-/** Rows one sweep deletes; more left comes back a second later. */
+/** Rows one sweep deletes at most; more left comes back a second later. */
 export const SWEEP_BATCH = 1_000;
 const AGAIN_MS = 1_000;
 
@@ -46,7 +46,7 @@ export class HookSweeps {
     if (id === "retention") {
       const oldest = this.ledger.forgetBefore(now - DELIVERY_RETENTION_MS, SWEEP_BATCH);
       // Over its caps, the ledger is a ring: the oldest expendable deliveries go first, then the oldest
-      // of the rest, a batch a second (ledger.ts evict).
+      // of the rest, only as many as bring it back under, at most a batch a second (ledger.ts evict).
       const over = this.ledger.evict(SWEEP_BATCH);
       this.next(id, now, over ? now : oldest === null ? null : oldest + DELIVERY_RETENTION_MS);
     } else if (id === "dedup") {

@@ -37,8 +37,8 @@ export function literalInputIssues(input: Record<string, unknown>, schema: Input
     if (result.valid) return [];
     errors = result.errors;
   } catch {
-    // A schema the validator chokes on is the plugin's problem, not the spec's.
-    return [];
+    // The plugin's schema is at fault, not the spec, but a value that could not be checked is not valid.
+    return [{ path: [], message: "the operator's input schema could not be evaluated on this value" }];
   }
   const nodes = indexNodes(input);
   const issues: Issue[] = [];

@@ -40,7 +40,7 @@ describe("answers the object cannot record", () => {
       let refused = false;
       // The disk fills up once, just as a's output is written.
       store.putBlobs = (run, blobs) => {
-        if (blobs.length > 0 && !refused) {
+        if (blobs.some((b) => b.ref.startsWith("out:")) && !refused) {
           refused = true;
           throw full();
         }

@@ -44,6 +44,8 @@ function fakeEnv() {
   // by the plugin's side, not by the Dispatcher's own counter.
   const connections = { open: 0, peak: 0 };
   const plugin = {
+    // A service binding always has fetch; the Dispatcher only uses the RPC batch.
+    fetch: () => Promise.resolve(new Response(null, { status: 404 })),
     async invoke(calls: SignedCall[]) {
       batches.push(calls.length);
       connections.open++;

@@ -93,6 +93,19 @@ describe("installations", () => {
       ).errors?.[0]?.path,
     ).toBe("name");
     expectProblem(await install(owner, slug, { plugin: name, config: { api_key: "k" }, extra: true }), 422);
+    const templated = expectProblem(
+      await install(owner, slug, { plugin: name, config: { api_key: "{{ secrets.K }}" } }),
+      422,
+    );
+    expect(templated.errors?.[0]).toEqual({
+      path: "config.api_key",
+      message: "settings are values, not {{ }} templates",
+    });
+    const shadow = expectProblem(
+      await install(owner, slug, { plugin: name, name: "core", config: { api_key: "k" } }),
+      422,
+    );
+    expect(shadow.errors?.[0]?.path).toBe("name");
     const count = await env.DB.prepare("SELECT COUNT(*) AS n FROM installations WHERE plugin = ?")
       .bind(name)
       .first();

@@ -32,9 +32,17 @@ export function manifest(name: string, version: string, extra: Record<string, un
     operators: [
       {
         name: "echo",
-        description: "Answers its input.",
+        description: "Answers its input, its version and what its connection holds (never a secret).",
         kind: "action",
-        input: { type: "object", properties: { text: { type: "string" } } },
+        input: { type: "object", properties: { text: { type: "string" }, wait_ms: { type: "integer" } } },
+        output: { type: "object" },
+        timeout: "30s",
+      },
+      {
+        name: "leak",
+        description: "A careless operator: puts its connection's secret in its output and logs.",
+        kind: "action",
+        input: { type: "object" },
         output: { type: "object" },
         timeout: "30s",
       },
@@ -82,12 +90,43 @@ async function connectionTest(name: string, request: IncomingMessage, response: 
   return send(response, 200, { ok: false, detail: `the key ${key} was refused` });
 }
 
+/**
+ * `POST …/operators/{echo|leak}` (PROTOCOL.md §3), signed by the platform or refused: `echo` answers
+ * after `input.wait_ms` with the version that served it, its input and its connection's plain fields.
+ */
+async function operator(version: string, name: string, request: IncomingMessage, response: ServerResponse) {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(Buffer.from(chunk));
+  const body = Buffer.concat(chunks).toString("utf8");
+  if (!signedByPlatform(request, body)) return send(response, 401, { error: "unsigned" });
+  const invocation = JSON.parse(body) as {
+    input: { text?: string; wait_ms?: number };
+    connection: Record<string, unknown> | null;
+  };
+  const { api_key, ...plain } = invocation.connection ?? {};
+  if (name === "leak") {
+    const logs = [
+      { at: new Date().toISOString(), level: "info", message: `calling with ${String(api_key)}` },
+    ];
+    return send(response, 200, { status: "success", output: { key: api_key }, logs });
+  }
+  await new Promise((resolve) => setTimeout(resolve, invocation.input.wait_ms ?? 0));
+  return send(response, 200, {
+    status: "success",
+    output: { version, input: invocation.input, connection: plain, authenticated: api_key === "good-key" },
+  });
+}
+
 export default async function setup(project: TestProject) {
   const server = createServer((request, response) => {
     // /{case}/{name}/{version}/manifest and /{case}/{name}/{version}/connection/test
     const [, kind = "", name = "acme", version = "1.0.0", last, more] = (request.url ?? "/").split("/");
     if (last === "connection" && more === "test" && request.method === "POST") {
       void connectionTest(name, request, response);
+      return;
+    }
+    if (last === "operators" && more && request.method === "POST") {
+      void operator(version, more, request, response);
       return;
     }
     if (last !== "manifest") return send(response, 404, { error: "no such path" });
@@ -105,6 +144,27 @@ export default async function setup(project: TestProject) {
         });
       case "bad-version":
         return send(response, 200, manifest(name, "one"));
+      case "v-version":
+        return send(response, 200, manifest(name, `v${version}`));
+      case "nested-secret":
+        return send(
+          response,
+          200,
+          manifest(name, version, {
+            connection: {
+              type: "object",
+              properties: {
+                auth: { type: "object", properties: { token: { type: "string", writeOnly: true } } },
+              },
+            },
+          }),
+        );
+      case "deep":
+        return send(
+          response,
+          200,
+          manifest(name, version, { x_meta: JSON.parse(`${"[".repeat(100)}${"]".repeat(100)}`) }),
+        );
       case "bad-schema":
         return send(response, 200, manifest(name, version, { connection: { type: 5 } }));
       case "unsafe-regex":

@@ -151,15 +151,59 @@ describe("marketplace: publishing by URL", () => {
   });
 });
 
+describe("marketplace: who publishes", () => {
+  it("keeps the platform's publisher name for the platform", async () => {
+    const { owner } = await ownerWithTenant();
+    const taken = expectProblem(
+      await owner.json("POST", "/api/tenants", { body: { slug: "updraft", name: "Not us" } }),
+      422,
+    );
+    expect(taken.errors?.[0]?.path).toBe("slug");
+  });
+
+  it("refuses to delete a publisher while another tenant has one of its plugins installed", async () => {
+    const publisher = await ownerWithTenant();
+    const name = uniqueName();
+    await publish(publisher.owner, publisher.slug, base("good", name), "public");
+    const user = await ownerWithTenant();
+    const installed = await user.owner.json<{ id: string }>(
+      "POST",
+      `/api/tenants/${user.slug}/installations`,
+      {
+        body: { plugin: name, config: { api_key: "k" } },
+      },
+    );
+    const refused = expectProblem(
+      await publisher.owner.json("DELETE", `/api/tenants/${publisher.slug}`),
+      409,
+    );
+    expect(refused.detail).toContain(name);
+    expect(
+      (await user.owner.call("DELETE", `/api/tenants/${user.slug}/installations/${installed.body.id}`))
+        .status,
+    ).toBe(204);
+    expect((await publisher.owner.call("DELETE", `/api/tenants/${publisher.slug}`)).status).toBe(204);
+    expect(await names(user.owner, `?q=${name}`)).toEqual([]);
+  });
+});
+
 describe("marketplace: bad publications are a 422 with a clear detail, and publish nothing", () => {
   const cases: Array<[string, string, RegExp, string?]> = [
     ["an invalid envelope", "invalid", /not valid/, "manifest.name"],
     ["a version that is not semver", "bad-version", /not valid/, "manifest.version"],
+    ["a version that is not canonical semver", "v-version", /not valid/, "manifest.version"],
+    [
+      "a secret field that is not top-level",
+      "nested-secret",
+      /not valid/,
+      "manifest.connection.properties.auth.properties.token.writeOnly",
+    ],
+    ["a manifest nested 100 levels deep", "deep", /not valid/, "manifest"],
     ["a connection schema that does not compile", "bad-schema", /not valid/, "manifest.connection.type"],
     ["a regular expression that could backtrack", "unsafe-regex", /not valid/, "manifest.connection.pattern"],
     ["a redirect (here to a private address)", "redirect", /redirect \(302 to http:\/\/10\.0\.0\.1/],
     ["an HTML page", "html", /did not answer JSON/],
-    ["a 2 MiB body", "huge", /larger than 1048576 bytes/],
+    ["a 2 MiB body", "huge", /larger than 262144 bytes/],
     ["a 404", "missing", /answered 404/],
   ];
   for (const [what, kind, detail, path] of cases) {

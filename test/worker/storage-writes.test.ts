@@ -135,7 +135,8 @@ async function fanOutWrites(items: number) {
 
 /** What a run's creation writes: the pipeline's identity and version, the run, its summary and audit. */
 /** The object has the version since the save synced it (with its webhooks): a run does not write it. */
-const CREATED = { meta: 1, runs: 1, summary_outbox: 1, audit_outbox: 1 };
+/** A run is created with its audit entry and the plugin bindings it pins (a blob of the run). */
+const CREATED = { meta: 1, runs: 1, blobs: 1, summary_outbox: 1, audit_outbox: 1 };
 
 describe("storage writes", () => {
   it("writes a chain's run once per transition, with only the rows the transition changes", async () => {

@@ -20,6 +20,7 @@ import {
   getInstallation,
   listInstallations,
   openSettings,
+  pipelinesUsing,
   rowOf,
   updateInstallation,
   visibleVersion,
@@ -27,6 +28,7 @@ import {
 import { ProblemError, problems } from "../problem";
 import { authorize, type TenantScope } from "./access";
 import { errorResponses, json, jsonBody, newApi } from "./openapi";
+import { syncStoredSchedule } from "./schedule-sync";
 
 const Tenant = z.object({ t: z.string() });
 const One = z.object({ t: z.string(), id: z.string().max(64) });
@@ -93,7 +95,17 @@ export const installationsApi = newApi()
       const scope = await authorize(c, t, "admin");
       const changed = await updateInstallation(c.env, tenantOf(scope), scope, id, c.req.valid("json"));
       if (!changed) throw problems.notFound("installation");
-      return c.json(settled(changed), 200);
+      const installed = settled(changed);
+      // New runs of the pipelines that use it take the new version or settings; runs under way keep theirs.
+      const users = await pipelinesUsing(c.env.DB, scope.tenant.id, installed.name);
+      await Promise.all(
+        users.map((pipeline) =>
+          syncStoredSchedule(c, scope, pipeline).catch((error: unknown) =>
+            console.error("installation change not synced to its pipeline yet", pipeline.slug, error),
+          ),
+        ),
+      );
+      return c.json(installed, 200);
     },
   )
   .openapi(

@@ -5,8 +5,6 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { PublicationBody, Published } from "../contracts/marketplace";
-import { auditEntry } from "../db/audit";
-import { db } from "../db/client";
 import { publicationUrl, readManifest } from "../marketplace/manifest-reader";
 import { publish } from "../marketplace/registry";
 import { ProblemError, problems } from "../problem";
@@ -41,20 +39,13 @@ export const publicationsApi = newApi().openapi(
         read.errors ?? [{ path: "url", message: read.detail }],
       );
     const { name, version } = read.manifest;
-    const entry = {
-      tenantId: scope.tenant.id,
-      actor: scope.actor,
-      action: "plugin.published",
-      target: `${name}@${version}`,
-      ip: scope.ip,
-    };
     const outcome = await publish(c.env.DB, {
       manifest: read.manifest,
       endpoint: { base_url: checked.base },
       publisher: scope.tenant.id,
       actor: scope.actor,
       ...(visibility ? { visibility } : {}),
-      alsoWrite: [auditEntry(db(c.env.DB), entry, new Date())],
+      audit: { tenantId: scope.tenant.id, ip: scope.ip },
     });
     switch (outcome.kind) {
       case "conflict":

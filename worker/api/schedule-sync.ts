@@ -15,6 +15,7 @@ import type { AppEnv } from "../app-env";
 import { db } from "../db/client";
 import { ackRevision, bumpSecretUsers, findVersion, pipelinesUsingSecret, syncState } from "../db/pipelines";
 import { type PipelineSpec, storedSpec } from "../engine";
+import { bindingsFor, tenantPlugins } from "../marketplace/resolve";
 import { publicOrigin } from "../origin";
 import { pipelineStub } from "../pipeline/address";
 import type { TenantScope } from "./access";
@@ -73,6 +74,8 @@ export async function syncObject(
   const hooks = version
     ? await hookConfigs(env, tenant, { id: pipeline.id, paused }, version.version, version.spec)
     : [];
+  // What its runs call: the names the latest version uses, resolved against the tenant's plugins.
+  const plugins = version ? bindingsFor(version.spec, await tenantPlugins(env, tenant.id)) : [];
   const stub = pipelineStub(env, tenant.id, pipeline.id);
   await stub.syncSchedule({
     tenant_id: tenant.id,
@@ -86,6 +89,8 @@ export async function syncObject(
     paused,
     schedule: version?.spec.schedule ?? null,
     hooks,
+    plugins,
+    data_key: tenant.dataKey,
   });
   // The object took it, or holds a newer revision already (it drops a late one): in step up to here.
   // Only bookkeeping: if it fails, the cron re-syncs an object that needed nothing.

@@ -5,7 +5,8 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { type ParsedSpec, parsePipelineSpec, type SpecFormat, sourceErrors } from "../engine";
-import { installedPlugins, PluginCatalog } from "../plugins/catalog";
+import { tenantPlugins } from "../marketplace/resolve";
+import { PluginCatalog } from "../plugins/catalog";
 import { checkOperators } from "../plugins/check";
 import { problems } from "../problem";
 
@@ -19,6 +20,7 @@ const FORMATS: Record<string, SpecFormat> = {
 
 export async function readSpec(
   c: Context<AppEnv>,
+  tenantId: string,
 ): Promise<{ source: string; format: SpecFormat; parsed: ParsedSpec }> {
   const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   const format = FORMATS[mediaType];
@@ -30,25 +32,23 @@ export async function readSpec(
   // Decoded by hand: workerd warns when .text() meets a non-text media type such as application/yaml.
   const source = new TextDecoder().decode(await c.req.arrayBuffer());
   const parsed = parsePipelineSpec(source, format);
-  return { source, format, parsed: await checkPlugins(c.env, parsed, source, format) };
+  return { source, format, parsed: await checkPlugins(c.env, tenantId, parsed, source, format) };
 }
 
 /**
- * Unknown plugins and operators, unsatisfiable version ranges and literal inputs that violate the
- * operator's schema become errors like any other, positioned in the source. A plugin whose manifest
- * cannot be read does not block the save: its tasks go unchecked here and fail at run time instead.
+ * Names `uses` does not resolve to among the tenant's plugins, unknown operators, unsatisfiable version
+ * ranges and literal inputs that violate the operator's schema become errors like any other,
+ * positioned in the source. The manifests are the ones the marketplace stored: no plugin is asked.
  */
 async function checkPlugins(
   env: Env,
+  tenantId: string,
   parsed: ParsedSpec,
   source: string,
   format: SpecFormat,
 ): Promise<ParsedSpec> {
   if (!parsed.ok) return parsed;
-  const { issues, unchecked } = await checkOperators(parsed.spec, new PluginCatalog(installedPlugins(env)));
-  for (const { plugin, reason } of unchecked) {
-    console.warn("spec not checked against plugin", plugin, reason);
-  }
+  const issues = checkOperators(parsed.spec, new PluginCatalog(await tenantPlugins(env, tenantId)));
   if (issues.length === 0) return parsed;
   return { ok: false, kind: "invalid", errors: sourceErrors(source, format, issues) };
 }

@@ -7,6 +7,8 @@ import { auditEntry } from "../db/audit";
 import { batch, db } from "../db/client";
 import { isDuplicateKey } from "../db/constraints";
 import { countPipelines } from "../db/pipelines";
+import { RESERVED_SLUGS } from "../marketplace/listing";
+import { pluginsInstalledElsewhere } from "../marketplace/registry";
 import { problems } from "../problem";
 import { tenantStub } from "../tenant/address";
 import { authorize, clientIp, requireUser } from "./access";
@@ -28,6 +30,12 @@ export const tenantsApi = newApi()
     async (c) => {
       const { user } = requireUser(c);
       const body = c.req.valid("json");
+      if (RESERVED_SLUGS.has(body.slug)) {
+        throw problems.validation(
+          [{ path: "slug", message: `"${body.slug}" is reserved` }],
+          `The slug "${body.slug}" is reserved.`,
+        );
+      }
       const d = db(c.env.DB);
       if (await d.selectFrom("tenants").select("id").where("slug", "=", body.slug).executeTakeFirst()) {
         throw problems.conflict(`The slug "${body.slug}" is taken.`);
@@ -112,6 +120,13 @@ export const tenantsApi = newApi()
     async (c) => {
       const scope = await authorize(c, c.req.valid("param").t, "owner");
       const d = db(c.env.DB);
+      // Plugins this tenant published go with it; another tenant's installation of one must not break.
+      const installedElsewhere = await pluginsInstalledElsewhere(c.env.DB, scope.tenant.id);
+      if (installedElsewhere.length > 0) {
+        throw problems.conflict(
+          `Other tenants have installed plugins this tenant published (${installedElsewhere.join(", ")}); the tenant cannot be deleted while they do.`,
+        );
+      }
       const pipelines = await d
         .selectFrom("pipelines")
         .select("id")

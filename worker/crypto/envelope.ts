@@ -75,3 +75,8 @@ export class TenantVault {
 export function tenantSecretContext(tenantId: string, name: string): string {
   return `secret:${tenantId}:${name}`;
 }
+
+/** Binds an installation's sealed connection settings to it (AES-GCM additional data). */
+export function installationContext(tenantId: string, installationId: string): string {
+  return `installation:${tenantId}:${installationId}`;
+}

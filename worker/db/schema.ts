@@ -92,6 +92,8 @@ export interface PipelinesTable {
   synced_revision: Generated<number>;
   /** When the cron re-syncs an object that is behind (ms; 0 = at once); later after a failure (0013). */
   resync_at: Generated<number>;
+  /** Since when the object has been behind `revision` (ms), the re-syncs' queue order; null in step (0016). */
+  behind_since: number | null;
 }
 export interface PipelineVersionsTable {
   pipeline_id: string;

@@ -17,6 +17,8 @@ export type PreparedCall = {
   token: string;
   operator: string;
   invocation: Invocation;
+  /** The first-party plugin's service binding (PLUGIN_*); absent from objects of earlier deploys: core. */
+  binding?: string;
 };
 
 export type DispatchReport = {

@@ -11,8 +11,8 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { MAX_BATCH_CALLS } from "@updraft/plugin-sdk/protocol";
 import { invokeBatch } from "../runner/batch";
-import type { Outcome } from "../runner/outcome";
-import { batchBinding } from "../runner/transport";
+import { failure, type Outcome } from "../runner/outcome";
+import { batchBinding, firstPartyBinding } from "../runner/transport";
 import { type DispatchReport, MAX_BATCH, objectOfToken, type PreparedCall } from "./batch";
 
 export class Dispatcher extends WorkerEntrypoint<Env> {
@@ -35,7 +35,11 @@ export class Dispatcher extends WorkerEntrypoint<Env> {
  */
 export const REPORT_WINDOW_MS = 3;
 
-const CORE_LABEL = "core (service binding)";
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return groups;
+}
 
 /** Runs every call at once (≤ 36, over ≤ 6 connections), reporting outcomes in as few reports as it can. */
 export async function performBatch(
@@ -72,10 +76,22 @@ export async function performBatch(
     if (inFlight === 0) flush();
     else window ??= setTimeout(flush, windowMs);
   };
-  // One RPC call per batch of six; each outcome is reported as soon as its answer arrives.
-  const binding = batchBinding(env.PLUGIN_CORE);
+  // One RPC call per batch of six (of one plugin); each outcome is reported as soon as its answer arrives.
   const options = { signingKey: env.SIGNING_KEY };
-  const sent = batches.flatMap((batch) => invokeBatch(binding, CORE_LABEL, batch, options));
+  const sent = batches.flatMap((batch) =>
+    [...groupBy(batch, (call) => call.binding ?? "PLUGIN_CORE")].flatMap(([name, calls]) => {
+      const fetcher = firstPartyBinding(env, name);
+      if (!fetcher) {
+        const missing = failure(
+          "input_invalid",
+          `plugin binding ${name} is not deployed with this platform`,
+          false,
+        );
+        return calls.map((call) => ({ call, outcome: Promise.resolve(missing) }));
+      }
+      return invokeBatch(batchBinding(fetcher), `${name} (service binding)`, calls, options);
+    }),
+  );
   await Promise.all(
     sent.map(async ({ call, outcome }) => {
       const settled = await outcome;

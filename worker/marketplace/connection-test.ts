@@ -7,9 +7,13 @@
 import { ConnectionTestResult } from "@updraft/plugin-sdk/protocol";
 import { readLimited } from "../read-limited";
 import { signRequest } from "../runner/sign";
-import { httpsTransport, type PluginTransport, serviceTransport } from "../runner/transport";
+import {
+  firstPartyBinding,
+  httpsTransport,
+  type PluginTransport,
+  serviceTransport,
+} from "../runner/transport";
 import { MASK } from "./connection";
-import { firstPartyBindings } from "./first-party";
 
 export const CONNECTION_TEST_MS = 15_000;
 const MAX_ANSWER_BYTES = 64 * 1024;
@@ -23,8 +27,10 @@ export function transportOf(
   where: { base_url: string | null; binding: string | null },
 ): PluginTransport | null {
   if (where.base_url !== null) return httpsTransport(where.base_url);
-  const bound = firstPartyBindings(env).find(([name]) => name === where.binding);
-  return bound ? serviceTransport(bound[0].slice("PLUGIN_".length).toLowerCase(), bound[1]) : null;
+  const fetcher = where.binding === null ? null : firstPartyBinding(env, where.binding);
+  return fetcher && where.binding
+    ? serviceTransport(where.binding.slice("PLUGIN_".length).toLowerCase(), fetcher)
+    : null;
 }
 
 export async function testConnection(

@@ -66,6 +66,10 @@ export function mergeSettings(stored: Settings, next: Settings, secretNames: Rea
 export function settingsProblems(schema: unknown, settings: Settings): FieldError[] {
   if (new TextEncoder().encode(JSON.stringify(settings)).length > MAX_CONFIG_BYTES)
     return [{ path: "config", message: `must be at most ${MAX_CONFIG_BYTES} bytes of JSON` }];
+  // Settings are stored as written: a template would never be evaluated, yet would pass for any type.
+  const templated = templatedPath(settings, ["config"]);
+  if (templated)
+    return [{ path: formatPath(templated), message: "settings are values, not {{ }} templates" }];
   let validator: Validator;
   try {
     validator = new Validator(schema as object, "2020-12", false);
@@ -76,4 +80,14 @@ export function settingsProblems(schema: unknown, settings: Settings): FieldErro
   return issues
     .slice(0, 50)
     .map((issue) => ({ path: formatPath(["config", ...issue.path]), message: issue.message }));
+}
+
+function templatedPath(value: unknown, path: Array<string | number>): Array<string | number> | null {
+  if (typeof value === "string") return value.includes("{{") ? path : null;
+  if (typeof value !== "object" || value === null) return null;
+  for (const [key, child] of Object.entries(value)) {
+    const found = templatedPath(child, [...path, Array.isArray(value) ? Number(key) : key]);
+    if (found) return found;
+  }
+  return null;
 }

@@ -4,24 +4,15 @@
  * named here). An isolate publishes them before it first shows the marketplace, and again at most
  * every REPUBLISH_MS, so a deploy with a new plugin version shows it; the cron does it too.
  */
-import { serviceTransport } from "../runner/transport";
+import { firstPartyBindings, serviceTransport } from "../runner/transport";
 import { readManifest } from "./manifest-reader";
 import { publish } from "./registry";
 
-const BINDING = /^PLUGIN_[A-Z0-9_]+$/;
 export const REPUBLISH_MS = 10 * 60_000;
+const RETRY_MS = 60_000;
 
 /** When this isolate last published every first-party plugin (a settled time, never a promise). */
 let publishedAt = Number.NEGATIVE_INFINITY;
-
-export function firstPartyBindings(env: Env): Array<[string, Fetcher]> {
-  return Object.entries(env).flatMap(
-    ([name, value]): Array<[string, Fetcher]> =>
-      BINDING.test(name) && typeof (value as Partial<Fetcher> | null)?.fetch === "function"
-        ? [[name, value as Fetcher]]
-        : [],
-  );
-}
 
 /** Publishes each first-party plugin's current manifest; one that cannot be read is logged and skipped. */
 export async function publishFirstParty(env: Env, now = Date.now()): Promise<void> {
@@ -47,5 +38,6 @@ export async function publishFirstParty(env: Env, now = Date.now()): Promise<voi
       console.error("first-party plugin not published", binding, outcome.detail);
     }
   }
-  if (!failed) publishedAt = now;
+  // A plugin that cannot be published now is tried again in a minute, not on every request.
+  publishedAt = failed ? now - REPUBLISH_MS + RETRY_MS : now;
 }

@@ -5,13 +5,15 @@
  */
 import { NAME_PATTERN, type PublishedManifest } from "@updraft/plugin-sdk/protocol";
 import { sql } from "kysely";
-import { TenantVault } from "../crypto/envelope";
+import { installationContext, TenantVault } from "../crypto/envelope";
 import { newId } from "../crypto/random";
 import { auditIfChanged } from "../db/audit";
 import { batch, db } from "../db/client";
+import { revisionBump } from "../db/pipelines";
 import type { InstallationsTable } from "../db/schema";
 import type { FieldError } from "../problem";
 import { masked, mergeSettings, secretFieldsOf, settingsProblems, splitSettings } from "./connection";
+import { publishFirstParty } from "./first-party";
 
 /** Installations one tenant may have. */
 export const MAX_INSTALLATIONS = 100;
@@ -89,6 +91,10 @@ export async function createInstallation(
     return invalid("version", `"${input.plugin}" has no published version ${found.version}.`);
   const name = input.name ?? input.plugin;
   if (!NAME_PATTERN.test(name)) return invalid("name", "must match [a-z][a-z0-9-]{0,62}");
+  // `uses: core/…` must not quietly mean another plugin: a first-party name installs only itself.
+  await publishFirstParty(env).catch((error) => console.error("first-party plugins not published", error));
+  if (name !== input.plugin && (await isFirstParty(env.DB, name)))
+    return invalid("name", `"${name}" is a first-party plugin's name; name the installation otherwise.`);
   const problems = settingsProblems(found.manifest.connection, input.config);
   if (problems.length > 0)
     return {
@@ -155,7 +161,11 @@ export async function updateInstallation(
     return invalid("version", `"${row.plugin}" has no published version ${version} you can install.`);
   }
   const stored = await openSettings(env, tenant, row);
-  const secretNames = secretFieldsOf(found.manifest.connection);
+  // A field once sealed stays sealed, even if a later version stopped marking it `writeOnly`.
+  const secretNames = new Set([
+    ...secretFieldsOf(found.manifest.connection),
+    ...(JSON.parse(row.secret_fields) as string[]),
+  ]);
   const settings = change.config === undefined ? stored : mergeSettings(stored, change.config, secretNames);
   const problems = settingsProblems(found.manifest.connection, settings);
   if (problems.length > 0) {
@@ -179,6 +189,7 @@ export async function updateInstallation(
       event(tenant, who, "installation.changed", `${row.name} (${row.plugin}@${found.version})`),
       at,
     ),
+    bumpUsers(env.DB, tenant.id, row.name),
   ]);
   const updated = await rowOf(env.DB, tenant.id, id);
   return updated ? { kind: "ok", installation: viewOf(updated) } : null;
@@ -194,7 +205,7 @@ export async function deleteInstallation(
   const row = await rowOf(d1, tenant.id, id);
   if (!row) return null;
   const users = await pipelinesUsing(d1, tenant.id, row.name);
-  if (users.length > 0) return { kind: "in_use", name: row.name, pipelines: users };
+  if (users.length > 0) return { kind: "in_use", name: row.name, pipelines: users.map((u) => u.slug) };
   const d = db(d1);
   await batch(d1, [
     d.deleteFrom("installations").where("id", "=", id).where("tenant_id", "=", tenant.id),
@@ -207,24 +218,39 @@ export async function deleteInstallation(
   return { kind: "deleted", name: row.name };
 }
 
-/** Slugs of pipelines whose latest version has a task with `uses: {name}/…`. */
-export async function pipelinesUsing(d1: D1Database, tenantId: string, name: string): Promise<string[]> {
-  const rows = await db(d1)
+/** Pipelines whose latest version has a task with `uses: {name}/…` (up to 20, by slug). */
+export async function pipelinesUsing(
+  d1: D1Database,
+  tenantId: string,
+  name: string,
+): Promise<Array<{ id: string; slug: string }>> {
+  return db(d1)
     .selectFrom("pipelines")
-    .innerJoin("pipeline_versions", (join) =>
-      join
-        .onRef("pipeline_versions.pipeline_id", "=", "pipelines.id")
-        .onRef("pipeline_versions.version", "=", "pipelines.latest_version"),
-    )
-    .select("pipelines.slug")
+    .select(["pipelines.id", "pipelines.slug"])
     .where("pipelines.tenant_id", "=", tenantId)
-    .where(
-      sql<boolean>`EXISTS (SELECT 1 FROM json_each(pipeline_versions.spec, '$.tasks') t WHERE substr(json_extract(t.value, '$.uses'), 1, ${name.length + 1}) = ${`${name}/`})`,
-    )
+    .where(latestVersionUses(name))
     .orderBy("pipelines.slug")
     .limit(20)
     .execute();
-  return rows.map((r) => r.slug);
+}
+
+/**
+ * The revision bump of every pipeline whose latest version uses the installation `name`: its object
+ * must be told the installation's new version or settings (the cron re-syncs those a request did not).
+ */
+function bumpUsers(d1: D1Database, tenantId: string, name: string) {
+  return db(d1)
+    .updateTable("pipelines")
+    .set((eb) => revisionBump(eb, Date.now()))
+    .where("tenant_id", "=", tenantId)
+    .where(latestVersionUses(name));
+}
+
+function latestVersionUses(name: string) {
+  return sql<boolean>`EXISTS (
+    SELECT 1 FROM pipeline_versions v, json_each(v.spec, '$.tasks') t
+    WHERE v.pipeline_id = pipelines.id AND v.version = pipelines.latest_version
+      AND substr(json_extract(t.value, '$.uses'), 1, ${name.length + 1}) = ${`${name}/`})`;
 }
 
 export async function listInstallations(d1: D1Database, tenantId: string): Promise<InstallationView[]> {
@@ -270,11 +296,6 @@ export async function rowOf(d1: D1Database, tenantId: string, id: string): Promi
     .executeTakeFirst();
 }
 
-/** Binds an installation's sealed settings to it (AES-GCM additional data). */
-function installationContext(tenantId: string, id: string): string {
-  return `installation:${tenantId}:${id}`;
-}
-
 async function seal(
   env: Env,
   tenant: InstallationTenant,
@@ -303,6 +324,16 @@ function viewOf(row: Row): InstallationView {
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
+}
+
+async function isFirstParty(d1: D1Database, name: string): Promise<boolean> {
+  const row = await db(d1)
+    .selectFrom("plugins")
+    .select("name")
+    .where("name", "=", name)
+    .where("publisher_tenant_id", "is", null)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 function event(tenant: { id: string }, who: Actor, action: string, target: string) {

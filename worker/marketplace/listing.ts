@@ -23,6 +23,8 @@ export type PluginSummary = {
 
 /** First-party plugins are published by the platform itself. */
 export const FIRST_PARTY_PUBLISHER = "updraft";
+/** Tenant slugs nobody may take: a tenant "updraft" would look like the platform as a publisher. */
+export const RESERVED_SLUGS: ReadonlySet<string> = new Set([FIRST_PARTY_PUBLISHER]);
 
 export async function listPlugins(
   d1: D1Database,
@@ -56,16 +58,12 @@ export async function pluginPage(d1: D1Database, viewer: Viewer, name: string) {
   if (!row) return null;
   const versions = await db(d1)
     .selectFrom("plugin_versions")
-    .select(["version", "published_at", "manifest"])
+    .select(["version", "published_at"])
     .where("plugin", "=", name)
     .execute();
   versions.sort((a, b) => rcompare(a.version, b.version));
-  const latest = versions.find((v) => v.version === row.latest_version);
-  return {
-    ...summaryOf(row),
-    versions: versions.map(({ version, published_at }) => ({ version, published_at })),
-    manifest: latest ? (JSON.parse(latest.manifest) as unknown) : null,
-  };
+  const latest = await pluginVersion(d1, viewer, name, row.latest_version);
+  return { ...summaryOf(row), versions, manifest: latest?.manifest ?? null };
 }
 
 export async function pluginVersion(d1: D1Database, viewer: Viewer, name: string, version: string) {

@@ -7,7 +7,7 @@
  * Problems are paths into the manifest (`manifest.operators[1].input.properties.url`).
  */
 import { privateNetworkAllowed, refusalFor } from "@updraft/plugin-sdk/network";
-import { MAX_MANIFEST_BYTES, PublishedManifest } from "@updraft/plugin-sdk/protocol";
+import { PublishedManifest } from "@updraft/plugin-sdk/protocol";
 import validVersion from "semver/functions/valid.js";
 import { jsonSchemaProblems } from "../engine/json-schema";
 import { type FieldError, formatPath } from "../problem";
@@ -16,6 +16,14 @@ import type { PluginTransport } from "../runner/transport";
 
 /** A publication's server gets this long to answer its manifest, body included. */
 export const MANIFEST_FETCH_MS = 5_000;
+/**
+ * The marketplace keeps every version's manifest: far below the protocol's 1 MiB read limit, no
+ * honest catalogue needs more, and a publisher's total is bounded too (registry.ts).
+ */
+export const MAX_PUBLISHED_MANIFEST_BYTES = 256 * 1024;
+/** JSON nesting a manifest may have, and values in all: its schemas are walked and stored. */
+const MAX_DEPTH = 64;
+const MAX_VALUES = 50_000;
 
 export type ReadManifest =
   | { ok: true; manifest: PublishedManifest; text: string }
@@ -75,9 +83,12 @@ export async function readManifest(transport: PluginTransport): Promise<ReadMani
   }
   let text: string;
   try {
-    const { body, tooLarge } = await readLimited(response, MAX_MANIFEST_BYTES);
+    const { body, tooLarge } = await readLimited(response, MAX_PUBLISHED_MANIFEST_BYTES);
     if (tooLarge)
-      return { ok: false, detail: `${where}'s manifest is larger than ${MAX_MANIFEST_BYTES} bytes.` };
+      return {
+        ok: false,
+        detail: `${where}'s manifest is larger than ${MAX_PUBLISHED_MANIFEST_BYTES} bytes.`,
+      };
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body);
   } catch (error) {
     return { ok: false, detail: `${where}'s manifest could not be read: ${messageOf(error)}.` };
@@ -98,6 +109,8 @@ export async function readManifest(transport: PluginTransport): Promise<ReadMani
 export function checkManifest(
   json: unknown,
 ): { ok: true; manifest: PublishedManifest } | { ok: false; errors: FieldError[] } {
+  const shape = shapeProblem(json);
+  if (shape) return { ok: false, errors: [{ path: "manifest", message: shape }] };
   const parsed = PublishedManifest.safeParse(json);
   if (!parsed.success) {
     const errors = parsed.error.issues.slice(0, 50).map((issue) => ({
@@ -108,8 +121,10 @@ export function checkManifest(
   }
   const manifest = parsed.data;
   const errors: FieldError[] = [];
-  if (validVersion(manifest.version) === null)
+  // Canonical only ("v1.0.0", " 1.0.0 " and build metadata would be other rows of the same version).
+  if (validVersion(manifest.version) !== manifest.version || manifest.version.includes("+"))
     errors.push({ path: "manifest.version", message: "must be a semver version, e.g. 1.2.0" });
+  errors.push(...misplacedSecrets(manifest.connection));
   const schemas: Array<[Array<string | number>, unknown]> = [
     [["connection"], manifest.connection],
     ...manifest.operators.flatMap(
@@ -126,6 +141,45 @@ export function checkManifest(
     if (errors.length >= 50) break;
   }
   return errors.length === 0 ? { ok: true, manifest } : { ok: false, errors };
+}
+
+/** Why a JSON value is too deep or too big to be a manifest, or null. An explicit stack: no recursion. */
+function shapeProblem(json: unknown): string | null {
+  const stack: Array<[unknown, number]> = [[json, 0]];
+  let values = 0;
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop() as [unknown, number];
+    if (++values > MAX_VALUES) return `has more than ${MAX_VALUES} values`;
+    if (depth > MAX_DEPTH) return `nests deeper than ${MAX_DEPTH} levels`;
+    if (typeof value === "object" && value !== null)
+      for (const child of Object.values(value)) stack.push([child, depth + 1]);
+  }
+  return null;
+}
+
+/**
+ * `writeOnly` marks a secret only on a top-level property of the connection schema, where the
+ * platform seals it; anywhere else (nested, behind a `$ref`) the value would be stored in clear.
+ */
+function misplacedSecrets(connection: Record<string, unknown>): FieldError[] {
+  const errors: FieldError[] = [];
+  const topLevel = new Set(
+    Object.values((connection.properties as Record<string, unknown> | undefined) ?? {}).filter(
+      (p) => typeof p === "object" && p !== null,
+    ),
+  );
+  const stack: Array<[unknown, Array<string | number>]> = [[connection, []]];
+  while (stack.length > 0 && errors.length < 10) {
+    const [node, path] = stack.pop() as [unknown, Array<string | number>];
+    if (typeof node !== "object" || node === null) continue;
+    if ((node as { writeOnly?: unknown }).writeOnly === true && !topLevel.has(node))
+      errors.push({
+        path: formatPath(["manifest", "connection", ...path, "writeOnly"]),
+        message: "secret fields must be top-level properties of the connection schema",
+      });
+    for (const [key, child] of Object.entries(node)) stack.push([child, [...path, key]]);
+  }
+  return errors;
 }
 
 function messageOf(error: unknown): string {

@@ -5,15 +5,20 @@
  * plugin and the private ones of its own tenants.
  */
 import type { PublishedManifest } from "@updraft/plugin-sdk/protocol";
-import { type Compilable, sql } from "kysely";
+import { sql } from "kysely";
 import prerelease from "semver/functions/prerelease.js";
 import rcompare from "semver/functions/rcompare.js";
 import { sha256Hex } from "../crypto/random";
+import { auditIfChanged } from "../db/audit";
 import { batch, db } from "../db/client";
 
-/** Versions one plugin may have, and plugins one tenant may publish: a publisher cannot flood D1. */
-export const MAX_VERSIONS_PER_PLUGIN = 200;
-export const MAX_PLUGINS_PER_TENANT = 50;
+/**
+ * What one publisher may store: versions per plugin, plugins per tenant, and manifest bytes over all
+ * its versions (a manifest itself is at most MAX_PUBLISHED_MANIFEST_BYTES, manifest-reader.ts).
+ */
+export const MAX_VERSIONS_PER_PLUGIN = 50;
+export const MAX_PLUGINS_PER_TENANT = 20;
+export const MAX_MANIFEST_BYTES_PER_TENANT = 8 * 1024 * 1024;
 
 export type Visibility = "public" | "private";
 /** Where a version's operators are called: a published base URL, or a first-party service binding. */
@@ -27,8 +32,8 @@ export type Publication = {
   actor: string;
   /** Applied to the plugin; a first publication without one is private. */
   visibility?: Visibility;
-  /** Written in the same transaction as a new version (its audit entry). */
-  alsoWrite?: ReadonlyArray<Compilable>;
+  /** The new version's audit entry, written in its transaction only if the version was inserted. */
+  audit?: { tenantId: string; ip: string | null };
 };
 
 export type PublishOutcome =
@@ -56,7 +61,8 @@ export async function publish(d1: D1Database, p: Publication, now = new Date()):
       detail: `Version ${manifest.version} of "${manifest.name}" is already published with a different manifest; versions are immutable, so publish a new version.`,
     };
   }
-  const limit = await overLimit(d1, manifest.name, p.publisher, owner !== undefined);
+  const bytes = new TextEncoder().encode(text).length;
+  const limit = await overLimit(d1, manifest.name, p.publisher, owner !== undefined, bytes);
   if (limit) return { kind: "limit", detail: limit };
   const at = now.toISOString();
   const visibility = p.visibility ?? owner?.visibility ?? "private";
@@ -96,7 +102,7 @@ export async function publish(d1: D1Database, p: Publication, now = new Date()):
           .selectFrom("plugins")
           .select([
             "name",
-            sql.lit(manifest.version).as("version"),
+            sql<string>`${manifest.version}`.as("version"),
             sql<string>`${text}`.as("manifest"),
             sql<string>`${digest}`.as("digest"),
             sql<string | null>`${p.endpoint.base_url ?? null}`.as("base_url"),
@@ -108,9 +114,30 @@ export async function publish(d1: D1Database, p: Publication, now = new Date()):
           .where(samePublisher(p.publisher)),
       )
       .onConflict((oc) => oc.doNothing()),
-    ...(p.alsoWrite ?? []),
+    ...(p.audit
+      ? [
+          auditIfChanged(
+            d,
+            {
+              tenantId: p.audit.tenantId,
+              actor: p.actor,
+              action: "plugin.published",
+              target: `${manifest.name}@${manifest.version}`,
+              ip: p.audit.ip,
+            },
+            now,
+          ),
+        ]
+      : []),
   ]);
-  if ((await digestOf(d1, manifest.name, manifest.version)) !== digest) {
+  const stored = await d
+    .selectFrom("plugin_versions")
+    .innerJoin("plugins", "plugins.name", "plugin_versions.plugin")
+    .select(["plugin_versions.digest", "plugins.publisher_tenant_id"])
+    .where("plugin_versions.plugin", "=", manifest.name)
+    .where("plugin_versions.version", "=", manifest.version)
+    .executeTakeFirst();
+  if (stored?.digest !== digest || stored.publisher_tenant_id !== p.publisher) {
     return {
       kind: "conflict",
       detail: `"${manifest.name}" ${manifest.version} was published by someone else meanwhile.`,
@@ -133,19 +160,25 @@ async function digestOf(d1: D1Database, name: string, version: string): Promise<
 /** The plugin row shows its latest version: the highest release, or the highest prerelease if none. */
 async function refreshLatest(d1: D1Database, name: string, at: string): Promise<void> {
   const d = db(d1);
-  const rows = await d
+  const versions = await d
     .selectFrom("plugin_versions")
-    .select(["version", "manifest"])
+    .select("version")
     .where("plugin", "=", name)
     .execute();
-  const latest = latestOf(rows.map((r) => r.version));
-  const row = rows.find((r) => r.version === latest);
+  const latest = latestOf(versions.map((r) => r.version));
+  if (latest === undefined) return;
+  const row = await d
+    .selectFrom("plugin_versions")
+    .select("manifest")
+    .where("plugin", "=", name)
+    .where("version", "=", latest)
+    .executeTakeFirst();
   if (!row) return;
   const manifest = JSON.parse(row.manifest) as PublishedManifest;
   await d
     .updateTable("plugins")
     .set({
-      latest_version: row.version,
+      latest_version: latest,
       title: manifest.title,
       description: manifest.description,
       categories: JSON.stringify(manifest.categories),
@@ -153,6 +186,21 @@ async function refreshLatest(d1: D1Database, name: string, at: string): Promise<
     })
     .where("name", "=", name)
     .execute();
+}
+
+/** Plugins a tenant published that another tenant has installed (deleting the tenant would break them). */
+export async function pluginsInstalledElsewhere(d1: D1Database, tenantId: string): Promise<string[]> {
+  const rows = await db(d1)
+    .selectFrom("installations")
+    .innerJoin("plugins", "plugins.name", "installations.plugin")
+    .select("plugins.name")
+    .distinct()
+    .where("plugins.publisher_tenant_id", "=", tenantId)
+    .where("installations.tenant_id", "!=", tenantId)
+    .orderBy("plugins.name")
+    .limit(10)
+    .execute();
+  return rows.map((r) => r.name);
 }
 
 export function latestOf(versions: readonly string[]): string | undefined {
@@ -165,6 +213,7 @@ async function overLimit(
   name: string,
   publisher: string | null,
   exists: boolean,
+  bytes: number,
 ): Promise<string | null> {
   const d = db(d1);
   if (exists) {
@@ -175,17 +224,22 @@ async function overLimit(
       .executeTakeFirstOrThrow();
     if (n >= MAX_VERSIONS_PER_PLUGIN)
       return `"${name}" has ${MAX_VERSIONS_PER_PLUGIN} versions, the most a plugin may have.`;
-    return null;
   }
   if (publisher === null) return null;
-  const { n } = await d
+  const usage = await d
     .selectFrom("plugins")
-    .select((eb) => eb.fn.countAll<number>().as("n"))
-    .where("publisher_tenant_id", "=", publisher)
+    .leftJoin("plugin_versions", "plugin_versions.plugin", "plugins.name")
+    .select([
+      sql<number>`COUNT(DISTINCT plugins.name)`.as("plugins"),
+      sql<number>`COALESCE(SUM(LENGTH(CAST(plugin_versions.manifest AS BLOB))), 0)`.as("bytes"),
+    ])
+    .where("plugins.publisher_tenant_id", "=", publisher)
     .executeTakeFirstOrThrow();
-  return n >= MAX_PLUGINS_PER_TENANT
-    ? `A tenant may publish at most ${MAX_PLUGINS_PER_TENANT} plugins.`
-    : null;
+  if (!exists && usage.plugins >= MAX_PLUGINS_PER_TENANT)
+    return `A tenant may publish at most ${MAX_PLUGINS_PER_TENANT} plugins.`;
+  if (usage.bytes + bytes > MAX_MANIFEST_BYTES_PER_TENANT)
+    return `A tenant's published manifests may take at most ${MAX_MANIFEST_BYTES_PER_TENANT / 1024 / 1024} MiB.`;
+  return null;
 }
 
 function samePublisher(publisher: string | null) {

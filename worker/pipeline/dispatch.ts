@@ -7,15 +7,22 @@ import { parseUses, type RunEvent, type TaskError, type TaskOutcome, taskError }
 import { render } from "../engine/render";
 import { type Invocation, invokeOperator } from "../runner/invoke";
 import { failure, type Outcome } from "../runner/outcome";
-import { serviceTransport } from "../runner/transport";
-import { CONTEXT_OPERATORS, type Plans } from "./plans";
+import type { Plans } from "./plans";
+import { LEGACY_CORE, openConnection, type PluginBinding, type PluginTable, transportFor } from "./plugins";
 import { remoteBatchOf } from "./pump";
 import { buildScope, loadSecrets, MissingSecret, redact, secretNames } from "./scope";
 import type { Store } from "./store";
 import type { Attachments, DispatchJob } from "./transition";
 import type { PipelineIdentity } from "./types";
 
-export type Deps = { env: Env; store: Store; plans: Plans; identity: PipelineIdentity; now: () => number };
+export type Deps = {
+  env: Env;
+  store: Store;
+  plans: Plans;
+  plugins: PluginTable;
+  identity: PipelineIdentity;
+  now: () => number;
+};
 export type Answer = { event: RunEvent; attach: Attachments };
 
 /** Without an operator timeout the invocation still needs a deadline. */
@@ -26,14 +33,19 @@ export async function dispatch(deps: Deps, job: DispatchJob): Promise<Answer | n
   if (!stored) return null;
   const task = deps.plans.task(job.version, job.task);
   const uses = parseUses(task.uses);
-  if (uses?.plugin !== "core") {
+  const binding = uses ? pinned(deps, job.run, uses.plugin) : undefined;
+  if (!uses || !binding) {
     const missing = `plugin ${uses?.plugin ?? task.uses} is not installed`;
     return answer(job, failure("input_invalid", missing, false), []);
   }
+  const transport = transportFor(deps.env, binding);
+  if (typeof transport === "string") return answer(job, failure("input_invalid", transport, false), []);
   let secrets: Record<string, string> = {};
+  let connection: Awaited<ReturnType<typeof openConnection>> = { connection: null, secrets: [] };
   const names = secretNamesOf(task);
   try {
     if (names.size > 0) secrets = await loadSecrets(deps.env, deps.identity.tenant_id, names);
+    connection = await openConnection(deps.env, deps.identity.tenant_id, deps.plugins.dataKey(), binding);
   } catch (error) {
     // D1 or decryption trouble may pass; a secret that is not set will not.
     const outcome =
@@ -42,7 +54,8 @@ export async function dispatch(deps: Deps, job: DispatchJob): Promise<Answer | n
         : failure("platform_error", messageOf(error), true);
     return answer(job, outcome, []);
   }
-  const values = Object.values(secrets);
+  // Tenant secrets and the connection's secret settings never reach what is kept of a run.
+  const values = [...Object.values(secrets), ...connection.secrets];
   const scope = buildScope(deps.store, deps.plans.plan(job.version), stored.state, task, job.map_index);
   let input: unknown;
   try {
@@ -65,12 +78,12 @@ export async function dispatch(deps: Deps, job: DispatchJob): Promise<Answer | n
     map_index: job.map_index,
     logical_date: stored.state.logical_date,
     input: (input ?? {}) as Record<string, unknown>,
-    connection: null,
+    connection: connection.connection,
     callback_url: `${origin}/api/callbacks/${job.token}`,
     deadline: new Date(job.deadline_at ?? now + DEFAULT_DEADLINE_MS).toISOString(),
     task_started_at: new Date(instance?.started_at ?? now).toISOString(),
     // Never secrets: the context is the scope without them.
-    ...(CONTEXT_OPERATORS.has(`${uses.plugin}/${uses.operator}`)
+    ...(binding.operators[uses.operator]?.context
       ? {
           context: {
             params: scope.params,
@@ -83,13 +96,36 @@ export async function dispatch(deps: Deps, job: DispatchJob): Promise<Answer | n
       : {}),
   };
   // The pump decides where the call is made: here, or in a Dispatcher invocation with its batch.
-  const batch = remoteBatchOf(job);
-  const outcome = batch
-    ? await batch.call(deps.env, { token: job.token, operator: uses.operator, invocation })
-    : await invokeOperator(serviceTransport("core", deps.env.PLUGIN_CORE), uses.operator, invocation, {
-        signingKey: deps.env.SIGNING_KEY,
-      });
+  // A first-party plugin's calls may go in batches; others are called from here (the batch counts
+  // a job that built no call of its own as done).
+  const batch = "binding" in binding.endpoint ? remoteBatchOf(job) : undefined;
+  const outcome =
+    batch && "binding" in binding.endpoint
+      ? await batch.call(deps.env, {
+          token: job.token,
+          operator: uses.operator,
+          invocation,
+          binding: binding.endpoint.binding,
+        })
+      : await invokeOperator(transport, uses.operator, invocation, { signingKey: deps.env.SIGNING_KEY });
   return answer(job, outcome, values);
+}
+
+/**
+ * The binding a run pinned for a name when it was created; a run created before runs pinned their
+ * plugins uses what the object holds now (or, before it was ever told, `core` as it always was).
+ */
+function pinned(deps: Deps, run: string, name: string): PluginBinding | undefined {
+  const ref = pinsRef(run);
+  const pins = deps.store.blobs([ref]).get(ref) as PluginBinding[] | undefined;
+  if (pins) return pins.find((pin) => pin.name === name);
+  const known = deps.plugins.all();
+  return known ? known.get(name) : name === "core" ? LEGACY_CORE : undefined;
+}
+
+/** Where a run's pinned plugin bindings are kept (a blob of the run). */
+export function pinsRef(run: string): string {
+  return `plugins:${run}`;
 }
 
 /** A task's secret names, per task object of the cached plan: the templates do not change. */

@@ -6,11 +6,12 @@ import { createRun, type RunEvent, type RunState } from "../engine";
 import { type Outcome, PluginResult, toOutcome } from "../runner/outcome";
 import { tenantStub } from "../tenant/address";
 import type { AuditRecord } from "./audit";
-import { answer, dispatch } from "./dispatch";
+import { answer, dispatch, pinsRef } from "./dispatch";
 import { evaluateGate } from "./evaluate";
 import { Inbox } from "./inbox";
 import { Live } from "./live";
 import { Plans } from "./plans";
+import { PluginTable } from "./plugins";
 import { Pump } from "./pump";
 import { type CallbackRow, Records } from "./records";
 import { loadSecrets, secretNames } from "./scope";
@@ -29,6 +30,7 @@ export class Driver {
   readonly records: Records;
   readonly timers: Timers;
   readonly plans: Plans;
+  readonly plugins: PluginTable;
   readonly pump: Pump;
   readonly live: Live;
   readonly summaries: Summaries;
@@ -50,7 +52,8 @@ export class Driver {
     this.store = new Store(ctx.storage);
     this.records = new Records(sql);
     this.timers = new Timers(sql, ctx.storage);
-    this.plans = new Plans(this.store);
+    this.plugins = new PluginTable(sql);
+    this.plans = new Plans(this.store, (plugin, operator) => this.plugins.operator(plugin, operator));
     this.live = new Live(ctx);
     this.summaries = new Summaries(
       sql,
@@ -89,6 +92,8 @@ export class Driver {
       this.store.putVersion(version, JSON.stringify(spec));
       this.store.insertRun({ version, trigger: trigger.kind, seq: this.store.nextSeq(), state });
       if (trigger.payload !== undefined) this.store.putBlob(`trigger:${id}`, id, trigger.payload);
+      // The plugin versions and connections the run calls, as the object holds them now (plugins.ts).
+      this.store.putBlob(pinsRef(id), id, this.plugins.pinFor(spec));
       this.summaries.mark(id);
       if (audit) this.summaries.audit({ ...audit, target: `${audit.target}/${id}` }, now);
     });
@@ -260,7 +265,14 @@ export class Driver {
   private async handle(job: Job): Promise<Job[]> {
     const identity = this.store.identity();
     if (!identity) return [];
-    const deps = { env: this.env, store: this.store, plans: this.plans, identity, now: Date.now };
+    const deps = {
+      env: this.env,
+      store: this.store,
+      plans: this.plans,
+      plugins: this.plugins,
+      identity,
+      now: Date.now,
+    };
     const result =
       job.kind === "dispatch" ? await dispatch(deps, job.job) : await evaluateGate(deps, job.job);
     if (result) await this.inbox.deliver(job.job.run, result);

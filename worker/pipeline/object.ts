@@ -224,7 +224,11 @@ export class PipelineDO extends DurableObject<Env> {
     if (this.driver.store.retired()) return null;
     // Syncs may cross on their way: one read from D1 before the last one taken is late.
     if (!this.driver.store.takeRevision(input.revision)) return this.clock.state();
-    const { hooks, revision: _revision, ...schedule } = input;
+    const { hooks, plugins, data_key, revision: _revision, ...schedule } = input;
+    if (plugins && data_key !== undefined) {
+      this.driver.plugins.set(plugins, data_key);
+      this.driver.plans.forget();
+    }
     this.clock.sync(schedule, Date.now());
     if (hooks) this.webhooks.sync(hooks);
     await this.fireSchedule();

@@ -1,29 +1,25 @@
-/** Compiled plans and parsed specs per pipeline version, kept in memory; specs live in the versions table. */
+/**
+ * Compiled plans and parsed specs per pipeline version, kept in memory; specs live in the versions
+ * table. A task's default timeout is its operator's, from the plugin bindings the object holds
+ * (plugins.ts): a sync that changes them drops the compiled plans.
+ */
 import { compilePlan, type PipelineSpec, parseUses, type RunPlan, storedSpec, type Task } from "../engine";
 import type { Store } from "./store";
 
-/**
- * The core operators' manifest entries the engine needs before the marketplace serves manifests to
- * the DO: each operator's declared timeout (the attempt's deadline unless the task sets its own) and
- * which operators declare `context: true`. A workerd test compares this with the live manifest.
- */
-export const CORE_OPERATOR_TIMEOUTS_MS: Readonly<Record<string, number>> = {
-  http: 60_000,
-  transform: 10_000,
-  noop: 10_000,
-  sleep: 10_000,
-  fail: 10_000,
-};
-export const CONTEXT_OPERATORS: ReadonlySet<string> = new Set(["core/transform"]);
-
 type Compiled = { spec: PipelineSpec; plan: RunPlan; tasks: Map<string, Task> };
 
-function compile(spec: PipelineSpec): Compiled {
+/** An operator's declared timeout and context flag, under the object's current plugin bindings. */
+export type OperatorInfo = (
+  plugin: string,
+  operator: string,
+) => { timeout_ms: number | null; context: boolean } | undefined;
+
+function compile(spec: PipelineSpec, operators: OperatorInfo): Compiled {
   const operatorTimeoutsMs: Record<string, number> = {};
   for (const task of spec.tasks) {
     const uses = parseUses(task.uses);
-    const timeout = uses?.plugin === "core" ? CORE_OPERATOR_TIMEOUTS_MS[uses.operator] : undefined;
-    if (timeout !== undefined) operatorTimeoutsMs[task.id] = timeout;
+    const timeout = uses ? operators(uses.plugin, uses.operator)?.timeout_ms : undefined;
+    if (typeof timeout === "number") operatorTimeoutsMs[task.id] = timeout;
   }
   const plan = compilePlan(spec, { operatorTimeoutsMs });
   return { spec, plan, tasks: new Map(spec.tasks.map((t) => [t.id, t])) };
@@ -32,14 +28,22 @@ function compile(spec: PipelineSpec): Compiled {
 export class Plans {
   private readonly cache = new Map<number, Compiled>();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly operators: OperatorInfo,
+  ) {}
+
+  /** The plugin bindings changed: plans compile again with their operators' timeouts. */
+  forget(): void {
+    this.cache.clear();
+  }
 
   private compiled(version: number): Compiled {
     let found = this.cache.get(version);
     if (!found) {
       const json = this.store.specJson(version);
       if (json === null) throw new Error(`pipeline version ${version} is not stored in this object`);
-      found = compile(storedSpec(json));
+      found = compile(storedSpec(json), this.operators);
       this.cache.set(version, found);
     }
     return found;
@@ -47,7 +51,7 @@ export class Plans {
 
   /** Compiles a version the caller is about to store (in the same transaction as its first run). */
   remember(version: number, spec: PipelineSpec): RunPlan {
-    const found = this.cache.get(version) ?? compile(spec);
+    const found = this.cache.get(version) ?? compile(spec, this.operators);
     this.cache.set(version, found);
     return found.plan;
   }

@@ -16,6 +16,7 @@ import { dueFires, type Interval, intervalsOf, nextFire } from "../engine/interv
 import type { HookConfig } from "../hooks/types";
 import { ACTIVE_RETRY_SECONDS, type Refusal } from "../tenant/ledger";
 import type { Driver } from "./driver";
+import type { PluginBinding } from "./plugins";
 import type { PipelineIdentity } from "./types";
 
 const SCHEDULE_TIMER_ID = "next_fire";
@@ -28,6 +29,10 @@ export type ScheduleSync = PipelineIdentity & {
   revision: number;
   /** The latest version's webhooks (worker/hooks); absent: unchanged. */
   hooks?: HookConfig[];
+  /** The plugins the latest version names, resolved against the tenant's (plugins.ts); absent: unchanged. */
+  plugins?: PluginBinding[];
+  /** The tenant's wrapped data key, which opens the installations' sealed settings. */
+  data_key?: string;
   version: number;
   /** null with `schedule: null`: the pipeline was deleted. */
   spec: PipelineSpec | null;

@@ -8,15 +8,8 @@ import { type Issue, type PipelineSpec, parseUses } from "../engine";
 import type { PluginCatalog } from "./catalog";
 import { literalInputIssues } from "./inputs";
 
-export type OperatorCheck = {
-  issues: Issue[];
-  /** Plugins whose manifest could not be read: their tasks were not checked. */
-  unchecked: Array<{ plugin: string; reason: string }>;
-};
-
-export async function checkOperators(spec: PipelineSpec, catalog: PluginCatalog): Promise<OperatorCheck> {
+export function checkOperators(spec: PipelineSpec, catalog: PluginCatalog): Issue[] {
   const tasks = spec.tasks.map((task, i) => ({ task, i, uses: parseUses(task.uses) }));
-  await catalog.load(tasks.flatMap((t) => (t.uses ? [t.uses.plugin] : [])));
   const issues: Issue[] = [];
   for (const { task, i, uses } of tasks) {
     // Validation already refused a malformed `uses`; there is nothing to look up.
@@ -27,12 +20,10 @@ export async function checkOperators(spec: PipelineSpec, catalog: PluginCatalog)
       case "not_installed":
         issues.push({ path: at, message: `plugin "${uses.plugin}" is not installed` });
         break;
-      case "unavailable":
-        break;
       case "mismatch": {
         const { plugin } = resolved;
         if (resolved.unknownOperator) {
-          const names = [...plugin.operators.keys()].join(", ");
+          const names = plugin.operators.join(", ");
           const message = `plugin "${plugin.name}" has no operator "${uses.operator}"; its operators are: ${names}`;
           issues.push({ path: at, message });
         }
@@ -55,5 +46,5 @@ export async function checkOperators(spec: PipelineSpec, catalog: PluginCatalog)
       }
     }
   }
-  return { issues, unchecked: catalog.unavailable() };
+  return issues;
 }

@@ -8,6 +8,7 @@ import {
   MAX_RESULT_BYTES,
 } from "@updraft/plugin-sdk/protocol";
 import type { z } from "zod";
+import { readLimited } from "../read-limited";
 import { failure, type Outcome, PluginResult, retryAfterMs, retryableError, toOutcome } from "./outcome";
 import { signRequest } from "./sign";
 import type { PluginTransport } from "./transport";
@@ -77,14 +78,27 @@ export async function invokeOperator(
 /** A plugin's HTTP answer as an Outcome; anything but a valid protocol v1 result is a retryable error. */
 export async function readAnswer(label: string, response: Response, now: Date): Promise<Outcome> {
   const { status, headers } = response;
+  if (status >= 300 && status < 400) {
+    // Never followed (transport.ts): a redirect would carry the invocation, connection included, on.
+    await response.body?.cancel();
+    const where = headers.get("location")?.slice(0, 200) ?? "nowhere";
+    return failure(
+      "protocol_error",
+      `${label} answered a redirect (${status} to ${where}); plugins answer, they do not redirect`,
+      false,
+    );
+  }
+  const tooLarge = () => `${label} answered more than ${MAX_RESULT_BYTES} bytes; results are limited to that`;
   const declared = Number(headers.get("content-length") ?? "0");
   if (declared > MAX_RESULT_BYTES) {
     await response.body?.cancel();
     if (backsOff(status)) return answerOf(label, status, headers.get("retry-after"), "", now);
-    const message = `${label} answered ${declared} bytes; results are limited to ${MAX_RESULT_BYTES}`;
-    return retryableError("protocol_error", message);
+    return retryableError("protocol_error", tooLarge());
   }
-  return answerOf(label, status, headers.get("retry-after"), await response.text(), now);
+  // Read as a stream and cut at the limit: a chunked answer says nothing of its size up front.
+  const { body, tooLarge: over } = await readLimited(response, MAX_RESULT_BYTES);
+  if (over) return retryableError("protocol_error", tooLarge());
+  return answerOf(label, status, headers.get("retry-after"), new TextDecoder().decode(body), now);
 }
 
 const backsOff = (status: number) => status === 429 || status === 503;

@@ -27,7 +27,29 @@ export function batchBinding(binding: Fetcher): BatchBinding {
   return binding as unknown as BatchBinding;
 }
 
+/** Redirects are never followed: one would carry the invocation, decrypted connection included, on. */
 export function httpsTransport(baseUrl: string): PluginTransport {
   const base = baseUrl.replace(/\/+$/, "");
-  return { label: base, fetch: (path, init) => fetch(`${base}${path}`, init) };
+  return { label: base, fetch: (path, init) => fetch(`${base}${path}`, { ...init, redirect: "manual" }) };
+}
+
+/** First-party plugins are the service bindings named `PLUGIN_*` (wrangler.toml). */
+const FIRST_PARTY = /^PLUGIN_[A-Z0-9_]+$/;
+
+function isFetcher(value: unknown): value is Fetcher {
+  return typeof (value as Partial<Fetcher> | null | undefined)?.fetch === "function";
+}
+
+/** Every first-party plugin's binding, by binding name. */
+export function firstPartyBindings(env: Env): Array<[string, Fetcher]> {
+  return Object.entries(env).flatMap(
+    ([name, value]): Array<[string, Fetcher]> =>
+      FIRST_PARTY.test(name) && isFetcher(value) ? [[name, value]] : [],
+  );
+}
+
+/** One first-party plugin's binding by name; nothing else of the environment is reachable so. */
+export function firstPartyBinding(env: Env, name: string): Fetcher | null {
+  const value = FIRST_PARTY.test(name) ? (env as unknown as Record<string, unknown>)[name] : undefined;
+  return isFetcher(value) ? value : null;
 }

@@ -55,7 +55,7 @@ export function mergeSettings(stored: Settings, next: Settings, secretNames: Rea
     merged[name] = value;
   }
   for (const name of secretNames) {
-    if (!(name in next) || next[name] === MASK) {
+    if (!Object.hasOwn(next, name) || next[name] === MASK) {
       if (stored[name] !== undefined) merged[name] = stored[name];
     }
   }

@@ -310,6 +310,8 @@ tasks:
     assert.deepEqual(run?.body.input, { title: "Today" });
     assert.equal(run?.body.connection.api_key, "good");
     assert.equal(run?.body.connection.region, "eu");
+    // The graph lays out once its engine has loaded: the task's node shows its status.
+    await page.locator('[data-testid="dag-node"][data-task="note"][data-status="success"]').waitFor();
     await screenshot(page, "run-succeeded");
   });
 

@@ -152,3 +152,22 @@ export function stepper(browserOf, serverOf) {
       }
     });
 }
+
+/**
+ * Listens with a test's own Node server (a plugin, a target) on 127.0.0.1 and answers its URL and a
+ * `close` that also ends open keep-alive connections.
+ * @param {import("node:http").Server} server
+ */
+export async function listenLocally(server) {
+  await new Promise((done) => server.listen(0, "127.0.0.1", () => done(undefined)));
+  const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
+  return {
+    url: `http://127.0.0.1:${port}`,
+    /** @returns {Promise<void>} */
+    close: () =>
+      new Promise((done) => {
+        server.closeAllConnections();
+        server.close(() => done(undefined));
+      }),
+  };
+}

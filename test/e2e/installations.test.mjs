@@ -12,6 +12,7 @@ import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 import {
   launchBrowser,
+  listenLocally,
   screenshot,
   signUpWithTenant,
   startServer,
@@ -113,16 +114,7 @@ async function servePlugin() {
     }
     return reply(404, { status: "failure", error: "no such operator", retryable: false });
   });
-  await new Promise((done) => server.listen(0, "127.0.0.1", () => done(undefined)));
-  const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((done) => {
-        server.closeAllConnections();
-        server.close(() => done(undefined));
-      }),
-  };
+  return listenLocally(server);
 }
 
 /** @type {Awaited<ReturnType<typeof startServer>>} */

@@ -8,6 +8,7 @@ import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 import {
   launchBrowser,
+  listenLocally,
   screenshot,
   signUpWithTenant,
   startServer,
@@ -105,16 +106,7 @@ async function servePlugin(manifest) {
     response.writeHead(200, { "content-type": "application/json" });
     response.end(JSON.stringify(manifest()));
   });
-  await new Promise((done) => server.listen(0, "127.0.0.1", () => done(undefined)));
-  const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((done) => {
-        server.closeAllConnections();
-        server.close(() => done(undefined));
-      }),
-  };
+  return listenLocally(server);
 }
 
 /** @type {Awaited<ReturnType<typeof startServer>>} */

@@ -52,7 +52,7 @@ export const LEGACY_CORE: PluginBinding = {
 
 /** The bindings the object was last told, stored in its `meta` table. */
 export class PluginTable {
-  private cached: Map<string, PluginBinding> | null | undefined;
+  private cached: { bindings: Map<string, PluginBinding>; dataKey: string } | null | undefined;
 
   constructor(private readonly sql: SqlStorage) {}
 
@@ -67,17 +67,22 @@ export class PluginTable {
 
   /** By name; null when the object was never told (LEGACY_CORE then stands in). */
   all(): Map<string, PluginBinding> | null {
-    if (this.cached !== undefined) return this.cached;
-    const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'plugins'").toArray()[0];
-    this.cached = row
-      ? new Map((JSON.parse(row.value).bindings as PluginBinding[]).map((b) => [b.name, b]))
-      : null;
-    return this.cached;
+    return this.read()?.bindings ?? null;
   }
 
   dataKey(): string | null {
+    return this.read()?.dataKey ?? null;
+  }
+
+  /** The stored row, parsed once until the next `set`: dispatch asks for it on every call. */
+  private read(): { bindings: Map<string, PluginBinding>; dataKey: string } | null {
+    if (this.cached !== undefined) return this.cached;
     const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'plugins'").toArray()[0];
-    return row ? (JSON.parse(row.value).data_key as string) : null;
+    const stored = row ? (JSON.parse(row.value) as { bindings: PluginBinding[]; data_key: string }) : null;
+    this.cached = stored
+      ? { bindings: new Map(stored.bindings.map((b) => [b.name, b])), dataKey: stored.data_key }
+      : null;
+    return this.cached;
   }
 
   /** What a new run of `spec` pins: the bindings of the names its tasks use (those that exist). */

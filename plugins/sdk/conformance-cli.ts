@@ -5,7 +5,9 @@
  *   node plugins/sdk/conformance-cli.ts https://plugin.example.com --key signing-key.json
  *
  * The key is the private JWK the plugin trusts (its public half in the plugin's UPDRAFT_JWKS),
- * read from --key <file> or the UPDRAFT_SIGNING_JWK environment variable. Exits 1 on any failure.
+ * read from --key <file> or the UPDRAFT_SIGNING_JWK environment variable. Prints one line per check
+ * (✓ passed, ✗ failed, - skipped, then what the plugin answered) and exits 1 on any failure. It calls
+ * every operator once with a sample input (PROTOCOL.md §7): point it at a test deployment.
  */
 import { readFileSync } from "node:fs";
 import { runConformance } from "./src/conformance.ts";

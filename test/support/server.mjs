@@ -43,6 +43,52 @@ async function groupMembers(group) {
   return members;
 }
 
+const BIN = join(ROOT, "node_modules", ".bin");
+/** Node 24 from node_modules/.bin, for wrangler too, even when the runner itself is an older system Node. */
+export const NODE = existsSync(join(BIN, "node")) ? join(BIN, "node") : process.execPath;
+
+/**
+ * Starts a process as the leader of its own process group (so it can be signalled whole: npx, wrangler,
+ * workerd), with node_modules/.bin first on PATH, keeping the last `keep` chunks it printed.
+ * @param {{ command: string, args: string[], env?: Record<string, string>, keep?: number }} how
+ */
+export function spawnGroup({ command, args, env = {}, keep: most = 200 }) {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env, PATH: `${BIN}${delimiter}${process.env.PATH ?? ""}`, FORCE_COLOR: "0" },
+  });
+  /** @type {string[]} */
+  const log = [];
+  const keep = (/** @type {Buffer} */ chunk) => {
+    log.push(chunk.toString());
+    if (log.length > most) log.splice(0, log.length - most);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  let exited = false;
+  const exit = new Promise((resolve) => {
+    child.on("exit", resolve);
+    child.on("error", (error) => {
+      keep(Buffer.from(`${command}: ${error.message}\n`));
+      resolve(null);
+    });
+  }).then(() => {
+    exited = true;
+  });
+  /** Signals the whole group; nothing when it is gone already. */
+  const signal = (/** @type {NodeJS.Signals} */ name) => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, name);
+    } catch {
+      // already gone
+    }
+  };
+  return { pid: child.pid, log, signal, exit, exited: () => exited };
+}
+
 /**
  * Starts the product and resolves once GET /api/health answers 200.
  * `state` reuses a directory (a restart); the caller owns it then and `stop()` leaves it in place,
@@ -59,52 +105,29 @@ export async function startServer({ timeoutMs = 60_000, state: reused, env: extr
   }
   const port = await freePort();
   const state = reused ?? (await mkdtemp(join(tmpdir(), "updraft-e2e-state-")));
-  const bin = join(ROOT, "node_modules", ".bin");
-  const node = existsSync(join(bin, "node")) ? join(bin, "node") : process.execPath;
-  const child = spawn(node, ["scripts/dev-server.mjs", "--port", String(port), "--persist-to", state], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    // Node 24 from node_modules/.bin for wrangler too, even when the runner itself is the system Node.
-    env: { ...process.env, ...extra, PATH: `${bin}${delimiter}${process.env.PATH ?? ""}`, FORCE_COLOR: "0" },
+  const child = spawnGroup({
+    command: NODE,
+    args: ["scripts/dev-server.mjs", "--port", String(port), "--persist-to", state],
+    env: extra,
+    keep: 400,
   });
-  /** @type {string[]} */
-  const log = [];
-  const keep = (/** @type {Buffer} */ chunk) => {
-    log.push(chunk.toString());
-    if (log.length > 400) log.splice(0, log.length - 400);
-  };
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-  let exited = false;
-  child.on("exit", () => {
-    exited = true;
-  });
-
-  /** Signals the whole group (dev-server, wrangler, workerd): the child is its leader (detached). */
-  const signal = (/** @type {NodeJS.Signals} */ name) => {
-    if (child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, name);
-    } catch {
-      // already gone
-    }
-  };
+  const { log, signal } = child;
 
   /** A crash: no process of the group gets to clean up or flush anything. The state stays. */
   const kill = async () => {
     signal("SIGKILL");
     const group = child.pid ?? -1;
-    for (let i = 0; i < 100 && (!exited || (await groupMembers(group)).length > 0); i++) await sleep(50);
+    for (let i = 0; i < 100 && (!child.exited() || (await groupMembers(group)).length > 0); i++)
+      await sleep(50);
     const left = await groupMembers(group);
     if (left.length > 0) throw new Error(`processes of the product survived SIGKILL: ${left.join(", ")}`);
   };
 
   const stop = async () => {
-    if (!exited) {
+    if (!child.exited()) {
       signal("SIGTERM");
-      for (let i = 0; i < 50 && !exited; i++) await sleep(100);
-      if (!exited) signal("SIGKILL");
+      for (let i = 0; i < 50 && !child.exited(); i++) await sleep(100);
+      if (!child.exited()) signal("SIGKILL");
     }
     if (reused === undefined) await rm(state, { recursive: true, force: true });
   };
@@ -112,7 +135,7 @@ export async function startServer({ timeoutMs = 60_000, state: reused, env: extr
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (exited) {
+    if (child.exited()) {
       await stop();
       throw new Error(`dev-server exited before it was healthy:\n${log.join("")}`);
     }

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { type Client, expectProblem, ownerWithTenant, tokenFor } from "./helpers";
+import type { RecordedCall } from "./manifest-server";
 
 const base = (name: string, version = "1.0.0") =>
   `http://127.0.0.1:${inject("manifestPort")}/good/${name}/${version}`;
@@ -191,6 +192,13 @@ describe("installations", () => {
       `/api/tenants/${slug}/installations/${bad.body.id}/test`,
     );
     expect(refused.body).toEqual({ ok: false, detail: "the key ******** was refused" });
+    // Both tests named the published plugin as the signed recipient, the one installed as `…-2` too.
+    const calls = await fetch(`http://127.0.0.1:${inject("manifestPort")}/calls/${name}`);
+    const recorded = (await calls.json()) as RecordedCall[];
+    expect(recorded.map((call) => [call.path, call.plugin])).toEqual([
+      ["connection/test", name],
+      ["connection/test", name],
+    ]);
   });
 
   it("turns a plugin answering garbage into a failed test with a reason", async () => {

@@ -43,6 +43,7 @@ const BODIES: Record<string, Pick<Route, "body" | "raw" | "contentType">> = {
   "POST /api/tenants/:t/pipelines/:p/triggers/:trigger/rotate-secret": { body: {} },
   "POST /api/tenants/:t/pipelines/:p/triggers/:trigger/test-delivery": { body: {} },
   "POST /api/tenants/:t/publications": { body: { url: "https://plugins.example.com/acme" } },
+  "PATCH /api/tenants/:t/plugins/:name": { body: { visibility: "public" } },
   "POST /api/tenants/:t/installations": { body: { plugin: "core", config: {} } },
   "PATCH /api/tenants/:t/installations/:id": { body: {} },
 };

@@ -2,6 +2,9 @@
  * Plugin manifests served over real TCP on 127.0.0.1 for the publication tests: a good plugin at
  * any version, one whose manifest changed under the same version, and every way a publication URL
  * can go wrong (invalid envelope, broken or unsafe schemas, redirect, HTML, huge, hanging, 404).
+ *
+ * Its signed endpoints check what PROTOCOL.md §2 asks of a plugin written without the SDK (signature,
+ * recipient, replay) and record every signed call; `GET /calls/{name}` lists those to plugin `name`.
  */
 import { createPublicKey, verify } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -56,6 +59,48 @@ function send(response: ServerResponse, status: number, body: unknown, headers: 
   response.end(typeof body === "string" ? body : JSON.stringify(body));
 }
 
+/** A signed call as the plugin saw it: where it went, the recipient its body named, its webhook-id. */
+export type RecordedCall = { path: string; plugin: unknown; webhook_id: string };
+
+const calls = new Map<string, RecordedCall[]>();
+const seenIds = new Set<string>();
+
+const refusal = (code: string, error: string) => ({ status: "failure", error, retryable: false, code });
+
+/**
+ * Reads a signed POST, records it, and refuses it as a conforming plugin must (401): not signed by the
+ * platform, addressed to another plugin than `name`, or a webhook-id already delivered. Null when
+ * refused (the answer is sent), else the parsed body.
+ */
+async function admitted(
+  name: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<Record<string, unknown> | null> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(Buffer.from(chunk));
+  const body = Buffer.concat(chunks).toString("utf8");
+  if (!signedByPlatform(request, body)) {
+    send(response, 401, refusal("bad_signature", "not signed by the platform"));
+    return null;
+  }
+  const json = JSON.parse(body) as Record<string, unknown>;
+  const id = String(request.headers["webhook-id"]);
+  const list = calls.get(name) ?? [];
+  list.push({ path: (request.url ?? "").split("/").slice(4).join("/"), plugin: json.plugin, webhook_id: id });
+  calls.set(name, list);
+  if (seenIds.has(id)) {
+    send(response, 401, refusal("replayed", `webhook-id ${id} was already delivered`));
+    return null;
+  }
+  seenIds.add(id);
+  if (json.plugin !== undefined && json.plugin !== name) {
+    send(response, 401, refusal("wrong_recipient", `addressed to ${String(json.plugin)}, not ${name}`));
+    return null;
+  }
+  return json;
+}
+
 /** Whether the request carries the platform's Standard Webhooks v1a signature over its body. */
 function signedByPlatform(request: IncomingMessage, body: string): boolean {
   const jwks = JSON.parse(process.env.UPDRAFT_TEST_JWKS ?? '{"keys":[]}') as {
@@ -77,39 +122,50 @@ function signedByPlatform(request: IncomingMessage, body: string): boolean {
  * echoed in the detail (a careless plugin); a plugin named `garbage-…` answers HTML.
  */
 async function connectionTest(name: string, request: IncomingMessage, response: ServerResponse) {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(Buffer.from(chunk));
-  const body = Buffer.concat(chunks).toString("utf8");
-  if (!signedByPlatform(request, body)) return send(response, 401, { error: "unsigned" });
+  const json = await admitted(name, request, response);
+  if (json === null) return;
   if (name.startsWith("garbage-")) {
     response.writeHead(200, { "content-type": "text/html" });
     return response.end("<html>oops</html>");
   }
-  const key = (JSON.parse(body) as { connection: { api_key?: string } | null }).connection?.api_key;
+  const key = (json as { connection: { api_key?: string } | null }).connection?.api_key;
   if (key === "good-key") return send(response, 200, { ok: true, detail: "authenticated as acme" });
   return send(response, 200, { ok: false, detail: `the key ${key} was refused` });
 }
 
+/** How often `echo` was called per idempotency key, for `input.pokes`. */
+const pokes = new Map<string, number>();
+
 /**
  * `POST …/operators/{echo|leak}` (PROTOCOL.md §3), signed by the platform or refused: `echo` answers
- * after `input.wait_ms` with the version that served it, its input and its connection's plain fields.
+ * after `input.wait_ms` with the version that served it, its input and its connection's plain fields;
+ * with `input.pokes: n` it answers `waiting` (poke again at once) until its n-th call for the task.
  */
-async function operator(version: string, name: string, request: IncomingMessage, response: ServerResponse) {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(Buffer.from(chunk));
-  const body = Buffer.concat(chunks).toString("utf8");
-  if (!signedByPlatform(request, body)) return send(response, 401, { error: "unsigned" });
-  const invocation = JSON.parse(body) as {
-    input: { text?: string; wait_ms?: number };
+async function operator(
+  name: string,
+  version: string,
+  operatorName: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+) {
+  const json = await admitted(name, request, response);
+  if (json === null) return;
+  const invocation = json as {
+    idempotency_key: string;
+    input: { text?: string; wait_ms?: number; pokes?: number };
     connection: Record<string, unknown> | null;
   };
   const { api_key, ...plain } = invocation.connection ?? {};
-  if (name === "leak") {
+  if (operatorName === "leak") {
     const logs = [
       { at: new Date().toISOString(), level: "info", message: `calling with ${String(api_key)}` },
     ];
     return send(response, 200, { status: "success", output: { key: api_key }, logs });
   }
+  const poked = (pokes.get(invocation.idempotency_key) ?? 0) + 1;
+  pokes.set(invocation.idempotency_key, poked);
+  if (poked < (invocation.input.pokes ?? 0))
+    return send(response, 200, { status: "waiting", retry_after_ms: 0 });
   await new Promise((resolve) => setTimeout(resolve, invocation.input.wait_ms ?? 0));
   return send(response, 200, {
     status: "success",
@@ -121,12 +177,13 @@ export default async function setup(project: TestProject) {
   const server = createServer((request, response) => {
     // /{case}/{name}/{version}/manifest and /{case}/{name}/{version}/connection/test
     const [, kind = "", name = "acme", version = "1.0.0", last, more] = (request.url ?? "/").split("/");
+    if (kind === "calls" && request.method === "GET") return send(response, 200, calls.get(name) ?? []);
     if (last === "connection" && more === "test" && request.method === "POST") {
       void connectionTest(name, request, response);
       return;
     }
     if (last === "operators" && more && request.method === "POST") {
-      void operator(version, more, request, response);
+      void operator(name, version, more, request, response);
       return;
     }
     if (last !== "manifest") return send(response, 404, { error: "no such path" });

@@ -6,10 +6,17 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { type Client, expectProblem, ownerWithTenant } from "./helpers";
+import type { RecordedCall } from "./manifest-server";
 import { type Detail, pipelineStub, savePipeline, task } from "./runs-helpers";
 
 const base = (name: string, version = "1.0.0") =>
   `http://127.0.0.1:${inject("manifestPort")}/good/${name}/${version}`;
+
+/** The signed calls the test plugin received for `name` (test/worker/manifest-server.ts records them). */
+async function callsTo(name: string): Promise<RecordedCall[]> {
+  const response = await fetch(`http://127.0.0.1:${inject("manifestPort")}/calls/${name}`);
+  return (await response.json()) as RecordedCall[];
+}
 let n = 0;
 const uniqueName = () => `acme-${Date.now().toString(36)}-${++n}`;
 
@@ -95,6 +102,21 @@ describe("runs with installed plugins", () => {
       name: "Ok",
       tasks: [{ id: "a", uses: "notes-eu/echo@^1", with: { text: "{{ run.id }}" } }],
     });
+  });
+
+  it("names the published plugin as the signed recipient, with a fresh webhook-id on every poke", async () => {
+    const { owner, slug, name, uses } = await installed(["1.0.0"], "notes-2");
+    expect(uses).toBe("notes-2");
+    await savePipeline(owner, slug, "poked", {
+      name: "Poked",
+      tasks: [{ id: "a", uses: "notes-2/echo@^1", with: { pokes: 3 } }],
+    });
+    const detail = await finished(owner, slug, "poked", await run(owner, slug, "poked"));
+    // The plugin refuses (401) a request addressed to another plugin or a webhook-id it has seen.
+    expect(detail.status).toBe("success");
+    const calls = await callsTo(name);
+    expect(calls.map((call) => [call.path, call.plugin])).toEqual(Array(3).fill(["operators/echo", name]));
+    expect(new Set(calls.map((call) => call.webhook_id)).size).toBe(3);
   });
 
   it("keeps runs under way on the version they started with when the installation is upgraded", {

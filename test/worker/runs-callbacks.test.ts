@@ -27,6 +27,19 @@ describe("run callbacks, timeouts and concurrency", () => {
     expectProblem(await owner.json("POST", `/api/callbacks/${token}`, { body }), 404);
   });
 
+  it("refuses a late callback, for an attempt that no longer waits, and changes nothing", async () => {
+    const { owner, base, stub, start, detail } = await withPipeline(sleeper());
+    const run = await start();
+    const token = await asIfAccepted(stub, run.id, "nap");
+    expect((await owner.json("POST", `${base}/runs/${run.id}/cancel`)).status).toBe(200);
+    const cancelled = await detail(run.id);
+    const body = { status: "success", output: { slept_ms: 5 } };
+    const late = await owner.json("POST", `/api/callbacks/${token}`, { body });
+    expectProblem(late, 404);
+    expect(await detail(run.id)).toEqual(cancelled);
+    expect(task(cancelled, "nap").status).toBe("cancelled");
+  });
+
   it("keeps runs queued beyond max_active_runs and starts the next when one finishes", async () => {
     const { owner, base, start, detail } = await withPipeline(
       sleeper({ concurrency: { max_active_runs: 1 } }),

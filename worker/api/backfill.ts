@@ -14,12 +14,12 @@ import { findVersion } from "../db/pipelines";
 import { storedSpec } from "../engine";
 import { firesBetween } from "../engine/intervals";
 import type { Earlier } from "../pipeline/idempotency";
+import { syncSchedule } from "../pipeline-sync/request";
 import { problems } from "../problem";
 import { authorize } from "./access";
 import { earlierAnswer, IdempotencyKey, idempotencyClaim, REPLAYED } from "./idempotency";
 import { errorResponses, json, jsonBody, newApi } from "./openapi";
 import { auditRecord, notAdmitted, pipelineObject } from "./run-support";
-import { syncSchedule } from "./schedule-sync";
 
 /** The first answer of a backfill again (201, or 200 when it created nothing). */
 function replayBackfill(c: Context<AppEnv>, earlier: Earlier) {

@@ -16,14 +16,14 @@ import { auditEntry } from "../db/audit";
 import { batch, db } from "../db/client";
 import { bumpRevision, findVersion, listTriggers } from "../db/pipelines";
 import { parseDuration, storedSpec } from "../engine";
+import { generateSecret, needsGeneratedSecret, secretContext, webhooksOf } from "../hooks/triggers";
 import type { PipelineDO } from "../pipeline/object";
+import { syncStoredSchedule } from "../pipeline-sync/request";
 import { problems } from "../problem";
 import { authorize } from "./access";
 import { errorResponses, json, jsonBody, newApi } from "./openapi";
-import { generateSecret, needsGeneratedSecret, secretContext, webhooksOf } from "./pipeline-triggers";
 import { loadPipeline } from "./pipelines";
 import { pipelineObject } from "./run-support";
-import { syncStoredSchedule } from "./schedule-sync";
 
 /** How long a rotated-out secret keeps verifying by default (issue 12), and at most. */
 export const DEFAULT_GRACE_MS = 24 * 3_600_000;

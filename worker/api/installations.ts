@@ -25,10 +25,16 @@ import {
   updateInstallation,
   visibleVersion,
 } from "../marketplace/installations";
+import {
+  connectionTestLimits,
+  TESTS_PER_INSTALLATION_PER_MINUTE,
+  TESTS_PER_TENANT_PER_MINUTE,
+  takeTurn,
+} from "../marketplace/limits";
+import { syncStoredSchedule } from "../pipeline-sync/request";
 import { ProblemError, problems } from "../problem";
 import { authorize, type TenantScope } from "./access";
 import { errorResponses, json, jsonBody, newApi } from "./openapi";
-import { syncStoredSchedule } from "./schedule-sync";
 
 const Tenant = z.object({ t: z.string() });
 const One = z.object({ t: z.string(), id: z.string().max(64) });
@@ -136,6 +142,7 @@ export const installationsApi = newApi()
       path: "/{t}/installations/{id}/test",
       operationId: "testInstallation",
       tags: ["marketplace"],
+      description: `Calls the plugin's connection test with the installation's settings. At most ${TESTS_PER_INSTALLATION_PER_MINUTE} tests per installation and ${TESTS_PER_TENANT_PER_MINUTE} per tenant a minute, counted when the plugin is about to be called; past that, 429 with Retry-After.`,
       request: { params: One },
       responses: { 200: json(ConnectionTested, "What the plugin said of the settings"), ...errorResponses },
     }),
@@ -148,6 +155,9 @@ export const installationsApi = newApi()
       const transport = version.kind === "found" ? transportOf(c.env, version) : null;
       if (version.kind !== "found" || !transport)
         return c.json({ ok: false, detail: `${row.plugin}@${row.version} is no longer available.` }, 200);
+      // Counted only when the plugin is about to be called.
+      const turn = await takeTurn(c.env.DB, connectionTestLimits(scope.tenant.id, row.id));
+      if (turn.kind === "refused") throw problems.rateLimited(turn.detail, turn.retryAfterSeconds);
       const settings = await openSettings(c.env, tenantOf(scope), row);
       const { secret } = splitSettings(settings, secretFieldsOf(version.manifest.connection));
       return c.json(await testConnection(c.env, transport, settings, Object.values(secret)), 200);

@@ -28,13 +28,13 @@ import {
 } from "../db/pipelines";
 import { lastRuns } from "../db/runs";
 import { canonicalJson, nextRuns, type PipelineSpec, storedSchedule, storedSpec } from "../engine";
+import { syncTriggers, triggerViews } from "../hooks/triggers";
 import { publicOrigin } from "../origin";
+import { syncSchedule, syncStoredSchedule } from "../pipeline-sync/request";
 import { problems } from "../problem";
 import { authorize, type TenantScope } from "./access";
 import { errorResponses, json, newApi } from "./openapi";
-import { syncTriggers, triggerViews } from "./pipeline-triggers";
 import { retirePipelines } from "./retire";
-import { syncSchedule, syncStoredSchedule } from "./schedule-sync";
 import { readSpec } from "./spec-body";
 
 const TenantParam = z.object({ t: z.string() });

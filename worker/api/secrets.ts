@@ -4,10 +4,10 @@ import { PutSecretBody, SecretList, SecretName } from "../contracts/api";
 import { TenantVault, tenantSecretContext } from "../crypto/envelope";
 import { auditEntry } from "../db/audit";
 import { batch, db } from "../db/client";
+import { bumpSecretUsers, resyncSecretUsers } from "../pipeline-sync/secret-users";
 import { problems } from "../problem";
 import { authorize } from "./access";
 import { errorResponses, json, jsonBody, newApi } from "./openapi";
-import { bumpSecretUsers, resyncSecretUsers } from "./schedule-sync";
 
 const Params = z.object({ t: z.string(), name: SecretName });
 

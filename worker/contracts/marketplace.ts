@@ -35,6 +35,9 @@ export const PluginSummary = z.object({
   visibility: Visibility,
 });
 
+/** A publisher's change to one of its plugins: its visibility, any time, without a new version. */
+export const PluginPatch = z.strictObject({ visibility: Visibility });
+
 export const PluginList = z.object({ items: z.array(PluginSummary), next_cursor: z.string().nullable() });
 
 export const PluginPage = PluginSummary.extend({

@@ -1,11 +1,12 @@
 /**
  * The every-minute Cron Trigger: it sweeps what expires (sessions, invitations, sign-in failure
- * windows), pokes the clocks of the scheduled pipelines overdue for a look, a page at a time
- * (schedules.ts), then re-syncs the objects that are behind their pipeline's revision with what is
- * left of the invocation's subrequests (resync.ts).
+ * windows, the marketplace's rate-limit windows), pokes the clocks of the scheduled pipelines overdue
+ * for a look, a page at a time (schedules.ts), then re-syncs the objects that are behind their
+ * pipeline's revision with what is left of the invocation's subrequests (resync.ts).
  */
 import { expiredFailures } from "../auth/throttle";
 import { batch, db } from "../db/client";
+import { endedWindows } from "../marketplace/limits";
 import { resyncBehind } from "./resync";
 import { type ReconcileReport, reconcileCost, reconcileSchedules } from "./schedules";
 
@@ -38,5 +39,6 @@ export async function sweepExpired(env: Env, now: Date): Promise<void> {
     d.deleteFrom("sessions").where("expires_at", "<=", at),
     d.deleteFrom("invitations").where("accepted_at", "is", null).where("expires_at", "<=", at),
     expiredFailures(d, now),
+    endedWindows(env.DB, now.getTime()),
   ]);
 }

@@ -1,8 +1,9 @@
 /**
  * The sync safety net: each minute, re-sync the objects of pipelines whose D1 revision is ahead of the
  * one their object acknowledged (migration 0013): a save, pause, rotation or tenant-secret change whose
- * sync call failed, or a tenant secret with more users than one request syncs (api/schedule-sync.ts).
- * The object drops a sync older than the last it took, so one that crosses a newer sync is harmless.
+ * sync call failed, or a tenant secret with more users than one request syncs
+ * (pipeline-sync/secret-users.ts). The object drops a sync older than the last it took, so one that
+ * crosses a newer sync is harmless.
  *
  * One invocation may make only so many subrequests, and the schedules' reconciler spends its part
  * first (schedules.ts): this pass takes a page sized to what is left. The queue is fair (migration
@@ -11,15 +12,15 @@
  * RECONCILE_RETRY_MS and keeps its place meanwhile. Any number of pipelines is covered over invocations.
  */
 
-import { syncObject } from "../api/schedule-sync";
 import { batch, db } from "../db/client";
 import { behindPipelines, resyncLater } from "../db/pipelines";
 import { storedSpec } from "../engine";
+import { syncObject } from "../pipeline-sync/sync";
 import { RECONCILE_RETRY_MS } from "./schedules";
 
 /**
  * Subrequests one re-sync makes at most (the page's query brings what D1 holds and the latest version's
- * spec): the triggers and the tenant secrets they name (api/pipeline-triggers.ts hookConfigs), the
+ * spec): the triggers and the tenant secrets they name (hooks/triggers.ts hookConfigs), the
  * tenant's plugins, two queries (marketplace/resolve.ts), the object's sync and its acknowledgement.
  */
 const RESYNC_COST = 6;

@@ -178,6 +178,15 @@ export interface InstallationsTable {
   updated_by: string;
 }
 
+/** Fixed-window counts of rate-limited actions (migration 0017, worker/marketplace/limits.ts). */
+export interface ActionCountsTable {
+  /** The action and whose it is: "publish:<tenant>", "test:<installation>", "test-tenant:<tenant>". */
+  key: string;
+  count: number;
+  /** Milliseconds since the epoch. */
+  window_ends_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -195,4 +204,5 @@ export interface Database {
   pipeline_versions: PipelineVersionsTable;
   triggers: TriggersTable;
   runs: RunsTable;
+  action_counts: ActionCountsTable;
 }

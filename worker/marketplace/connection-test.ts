@@ -4,7 +4,7 @@
  * redirects, or answers garbage is a failed test with a reason, and a secret the plugin echoes back
  * into its detail is masked before anyone sees it.
  */
-import { ConnectionTestResult } from "@updraft/plugin-sdk/protocol";
+import { type ConnectionTest, ConnectionTestResult } from "@updraft/plugin-sdk/protocol";
 import { readLimited } from "../read-limited";
 import { signRequest } from "../runner/sign";
 import {
@@ -21,25 +21,31 @@ const MAX_DETAIL_CHARS = 1_000;
 
 export type TestResult = { ok: boolean; detail: string };
 
+/** A plugin version's transport and the name it publishes, which the signed test body names. */
+export type ConnectionTarget = PluginTransport & { readonly plugin: string };
+
 /** How a version is reached: its published base URL, or its first-party service binding. */
 export function transportOf(
   env: Env,
-  where: { base_url: string | null; binding: string | null },
-): PluginTransport | null {
-  if (where.base_url !== null) return httpsTransport(where.base_url);
+  where: { base_url: string | null; binding: string | null; manifest: { name: string } },
+): ConnectionTarget | null {
+  const plugin = where.manifest.name;
+  if (where.base_url !== null) return { ...httpsTransport(where.base_url), plugin };
   const fetcher = where.binding === null ? null : firstPartyBinding(env, where.binding);
   return fetcher && where.binding
-    ? serviceTransport(where.binding.slice("PLUGIN_".length).toLowerCase(), fetcher)
+    ? { ...serviceTransport(where.binding.slice("PLUGIN_".length).toLowerCase(), fetcher), plugin }
     : null;
 }
 
 export async function testConnection(
   env: Env,
-  transport: PluginTransport,
+  transport: ConnectionTarget,
   settings: Record<string, unknown>,
   secrets: readonly unknown[],
 ): Promise<TestResult> {
-  const body = JSON.stringify({ connection: settings });
+  // `plugin` names the recipient inside the signed body (PROTOCOL.md §6): the published plugin's name,
+  // whatever the installation is called.
+  const body = JSON.stringify({ connection: settings, plugin: transport.plugin } satisfies ConnectionTest);
   let response: Response;
   try {
     const signed = await signRequest(env.SIGNING_KEY, body, new Date());

@@ -14,6 +14,7 @@ import type { InstallationsTable } from "../db/schema";
 import type { FieldError } from "../problem";
 import { masked, mergeSettings, secretFieldsOf, settingsProblems, splitSettings } from "./connection";
 import { publishFirstParty } from "./first-party";
+import { visibleTo } from "./visibility";
 
 /** Installations one tenant may have. */
 export const MAX_INSTALLATIONS = 100;
@@ -52,14 +53,17 @@ const COLUMNS = [
   "updated_at",
 ] as const;
 
-/** A version of a plugin the tenant can see (public, or published by the tenant), or null. */
+/**
+ * A version of a plugin the tenant can see (public, published by it, or installed by it: a plugin
+ * turned private keeps working for the tenants that use it, visibility.ts), or why not.
+ */
 export async function visibleVersion(d1: D1Database, tenantId: string, plugin: string, version?: string) {
   const d = db(d1);
   const owner = await d
     .selectFrom("plugins")
     .select(["latest_version"])
     .where("name", "=", plugin)
-    .where((eb) => eb.or([eb("visibility", "=", "public"), eb("publisher_tenant_id", "=", tenantId)]))
+    .where(visibleTo([tenantId]))
     .executeTakeFirst();
   if (!owner) return { kind: "no_plugin" as const };
   const wanted = version ?? owner.latest_version;

@@ -1,12 +1,14 @@
 /**
- * What the marketplace shows a viewer: public plugins and the private ones of the viewer's tenants.
- * A plugin the viewer may not see is answered exactly as one that does not exist.
+ * What the marketplace shows a viewer: public plugins, the private ones of the viewer's tenants, and
+ * private ones its tenants have installed (visibility.ts). A plugin the viewer may not see is answered
+ * exactly as one that does not exist.
  */
-import { type Expression, type SqlBool, sql } from "kysely";
+import { type SqlBool, sql } from "kysely";
 import rcompare from "semver/functions/rcompare.js";
 import { db } from "../db/client";
+import { visibleTo } from "./visibility";
 
-/** The tenants whose private plugins a viewer sees (a token: its own; a person: every membership). */
+/** The tenants a viewer sees plugins as (a token: its own; a person: every membership). */
 export type Viewer = { tenantIds: readonly string[] };
 
 export type ListQuery = { q?: string; category?: string; cursor?: string; limit: number };
@@ -53,6 +55,12 @@ export async function listPlugins(
   return { items, next_cursor: next };
 }
 
+/** One plugin's summary, if the viewer may see it. */
+export async function pluginSummary(d1: D1Database, viewer: Viewer, name: string) {
+  const row = await summaries(d1, viewer).where("plugins.name", "=", name).executeTakeFirst();
+  return row ? summaryOf(row) : null;
+}
+
 export async function pluginPage(d1: D1Database, viewer: Viewer, name: string) {
   const row = await summaries(d1, viewer).where("plugins.name", "=", name).executeTakeFirst();
   if (!row) return null;
@@ -94,12 +102,7 @@ function summaries(d1: D1Database, viewer: Viewer) {
       "plugins.publisher_tenant_id",
       "tenants.slug as publisher_slug",
     ])
-    .where((eb) => {
-      const visible: Expression<SqlBool>[] = [eb("plugins.visibility", "=", "public")];
-      if (viewer.tenantIds.length > 0)
-        visible.push(eb("plugins.publisher_tenant_id", "in", [...viewer.tenantIds]));
-      return eb.or(visible);
-    });
+    .where(visibleTo(viewer.tenantIds));
 }
 
 type SummaryRow = {

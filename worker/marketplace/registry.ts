@@ -11,6 +11,7 @@ import rcompare from "semver/functions/rcompare.js";
 import { sha256Hex } from "../crypto/random";
 import { auditIfChanged } from "../db/audit";
 import { batch, db } from "../db/client";
+import { visibilityStatements } from "./visibility";
 
 /**
  * What one publisher may store: versions per plugin, plugins per tenant, and manifest bytes over all
@@ -66,9 +67,19 @@ export async function publish(d1: D1Database, p: Publication, now = new Date()):
   if (limit) return { kind: "limit", detail: limit };
   const at = now.toISOString();
   const visibility = p.visibility ?? owner?.visibility ?? "private";
+  // A publication that changes an existing plugin's visibility is audited as that change (visibility.ts).
+  const turned =
+    owner && p.audit && p.publisher !== null && visibility !== owner.visibility
+      ? visibilityStatements(
+          d,
+          { tenantId: p.publisher, name: manifest.name, visibility, actor: p.actor, ip: p.audit.ip },
+          now,
+        )
+      : [];
   // One transaction; the plugin row is claimed only if nobody else did meanwhile, and the version is
   // written only under a plugin row of this publisher.
   await batch(d1, [
+    ...turned,
     d
       .insertInto("plugins")
       .values({

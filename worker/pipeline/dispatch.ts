@@ -82,6 +82,9 @@ export async function dispatch(deps: Deps, job: DispatchJob): Promise<Answer | n
     callback_url: `${origin}/api/callbacks/${job.token}`,
     deadline: new Date(job.deadline_at ?? now + DEFAULT_DEADLINE_MS).toISOString(),
     task_started_at: new Date(instance?.started_at ?? now).toISOString(),
+    // The published plugin's name, not the installation's: the signed body names its recipient, so the
+    // plugin refuses it if it was replayed to another plugin (PROTOCOL.md §2).
+    plugin: binding.plugin,
     // Never secrets: the context is the scope without them.
     ...(binding.operators[uses.operator]?.context
       ? {

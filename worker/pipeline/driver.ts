@@ -2,7 +2,7 @@
  * Everything a PipelineDO does, behind its thin class: create and change runs (one transition each),
  * then let the pump carry the chain on; deliver due timers and plugin callbacks.
  */
-import { createRun, type RunEvent, type RunState } from "../engine";
+import { createRun, parseTaskKey, type RunEvent, type RunState } from "../engine";
 import { type Outcome, PluginResult, toOutcome } from "../runner/outcome";
 import { tenantStub } from "../tenant/address";
 import type { AuditRecord } from "./audit";
@@ -136,12 +136,27 @@ export class Driver {
     this.recover();
     const row = this.records.callback(token);
     if (!row) return { ok: false, error: "not_found", detail: "Unknown or already answered callback." };
+    if (!this.awaits(row)) {
+      // Its attempt timed out, was cancelled or the run ended: the result is late, and counts for nothing.
+      this.records.dropCallbacks(row.run, [row]);
+      return { ok: false, error: "not_found", detail: "This attempt no longer waits for a result." };
+    }
     const parsed = PluginResult.safeParse(body);
     if (!parsed.success || parsed.data.status === "running") {
       return { ok: false, error: "invalid", detail: "The body is not a final protocol v1 result." };
     }
     await this.deliverOutcome(row, toOutcome(parsed.data));
     return { ok: true, value: null };
+  }
+
+  /** Whether the callback's dispatch is still the one its task instance waits for. */
+  private awaits(row: CallbackRow): boolean {
+    const stored = this.store.run(row.run);
+    const key = parseTaskKey(row.key);
+    if (!stored || !key) return false;
+    const instance = stored.state.tasks[key.task]?.instances.find((i) => i.map_index === key.map_index);
+    if (!instance || (instance.status !== "scheduled" && instance.status !== "running")) return false;
+    return instance.dispatch === row.dispatch;
   }
 
   /**

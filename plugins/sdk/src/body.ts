@@ -21,24 +21,23 @@ export async function readBody(request: Request): Promise<Uint8Array | null> {
   return bytes.length > MAX_BODY_BYTES ? null : bytes;
 }
 
-function parseJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
+export type Parsed<T> = { ok: true; value: T } | { ok: false; outcome: Outcome };
+
+/** The body as JSON, or a 400 saying it is not. */
+export function parseJson(bytes: Uint8Array): Parsed<unknown> {
   try {
     return {
       ok: true,
       value: JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes)),
     };
   } catch {
-    return { ok: false };
+    return { ok: false, outcome: reject(400, "malformed_json", "the body is not valid JSON") };
   }
 }
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; outcome: Outcome };
-
-/** JSON then schema; either failure is a 400 naming what is wrong. */
-export function parseBody<S extends z.ZodType>(schema: S, bytes: Uint8Array): Parsed<z.output<S>> {
-  const json = parseJson(bytes);
-  if (!json.ok) return { ok: false, outcome: reject(400, "malformed_json", "the body is not valid JSON") };
-  const parsed = schema.safeParse(json.value);
+/** Parsed JSON checked against a body schema; a violation is a 400 naming what is wrong. */
+export function parseBody<S extends z.ZodType>(schema: S, json: unknown): Parsed<z.output<S>> {
+  const parsed = schema.safeParse(json);
   if (parsed.success) return { ok: true, value: parsed.data };
   const issues = issuesOf(parsed.error);
   return {

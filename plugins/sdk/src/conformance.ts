@@ -1,8 +1,11 @@
 /**
  * A conformance check any plugin author can run against a URL: it speaks protocol v1 to the plugin
- * the way the platform would, including the requests the platform must see refused.
+ * the way the platform would, including the requests the platform must see refused, and calls every
+ * operator once with a sample input built from its schema (run it against a test deployment).
  */
-import { ManifestShape, violatingInput } from "./conformance-manifest.ts";
+
+import { expect401, field, judgeResult, type PluginAnswer, summary } from "./conformance-answers.ts";
+import { ManifestShape, sampleInput, violatingInput } from "./conformance-manifest.ts";
 import { describeIssues, issuesOf } from "./issues.ts";
 import { signInvocation } from "./sign.ts";
 
@@ -24,13 +27,15 @@ export interface ConformanceCheck {
 
 type Verdict = { ok: boolean; detail: string } | { skipped: true; detail: string };
 
-type Send = (path: string, init: { body: string; headers: Record<string, string> }) => Promise<Answer>;
-interface Answer {
-  status: number;
-  json: unknown;
-}
+type Send = (path: string, init: { body: string; headers: Record<string, string> }) => Promise<PluginAnswer>;
 
-function invocationBody(input: Record<string, unknown>): string {
+/** How long an invocation may run (its deadline), and how much longer the check waits for the answer. */
+const DEADLINE_MS = 30_000;
+const GRACE_MS = 5_000;
+/** Sample calls in flight at once. */
+const SAMPLE_CONCURRENCY = 4;
+
+function invocationBody(input: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
   const now = Date.now();
   const id = crypto.randomUUID();
   return JSON.stringify({
@@ -46,23 +51,21 @@ function invocationBody(input: Record<string, unknown>): string {
     input,
     connection: {},
     callback_url: "https://updraft.invalid/callbacks/conformance",
-    deadline: new Date(now + 30_000).toISOString(),
+    deadline: new Date(now + DEADLINE_MS).toISOString(),
     task_started_at: new Date(now).toISOString(),
+    ...extra,
   });
 }
 
-const field = (json: unknown, name: string): unknown =>
-  typeof json === "object" && json !== null && name in json
-    ? (json as Record<string, unknown>)[name]
-    : undefined;
-
-function expect401(answer: Answer): Verdict {
-  const shaped = field(answer.json, "status") === "failure";
-  const ok = answer.status === 401 && shaped;
-  return {
-    ok,
-    detail: `answered ${answer.status}${shaped ? " with a failure body" : " without a failure body"}`,
+/** Runs `work` over `items` with at most `limit` at once; results in the order of `items`. */
+async function inOrder<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>) {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await work(items[i] as T);
   };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 /**
@@ -71,7 +74,7 @@ function expect401(answer: Answer): Verdict {
  *
  * @example
  * const results = await runConformance("https://plugin.example.com", { privateJwk });
- * for (const r of results) console.log(r.ok ? "✓" : "✗", r.check, "—", r.detail);
+ * for (const r of results) console.log(r.status, r.check, "—", r.detail);
  */
 export async function runConformance(
   baseUrl: string,
@@ -80,20 +83,32 @@ export async function runConformance(
   const fetcher = options.fetch ?? ((request: Request) => fetch(request));
   const base = baseUrl.replace(/\/+$/, "");
   const send: Send = async (path, init) => {
-    const response = await fetcher(new Request(`${base}${path}`, { method: "POST", ...init }));
-    return { status: response.status, json: await response.json().catch(() => undefined) };
+    const signal = AbortSignal.timeout(DEADLINE_MS + GRACE_MS);
+    const response = await fetcher(new Request(`${base}${path}`, { method: "POST", signal, ...init }));
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: response.status, text, json };
   };
   const sign = (body: string, timestamp?: number) =>
     signInvocation({ privateJwk: options.privateJwk, body, timestamp });
+  const signedSend = async (path: string, body: string) => send(path, { body, headers: await sign(body) });
   const results: ConformanceCheck[] = [];
-  const record = async (check: string, run: () => Promise<Verdict>) => {
+  const judge = async (check: string, run: () => Promise<Verdict>): Promise<ConformanceCheck> => {
     try {
       const verdict = await run();
       const status = "skipped" in verdict ? "skipped" : verdict.ok ? "passed" : "failed";
-      results.push({ check, status, detail: verdict.detail });
+      return { check, status, detail: verdict.detail };
     } catch (thrown) {
-      results.push({ check, status: "failed", detail: `request failed: ${String(thrown)}` });
+      return { check, status: "failed", detail: `request failed: ${String(thrown)}` };
     }
+  };
+  const record = async (check: string, run: () => Promise<Verdict>) => {
+    results.push(await judge(check, run));
   };
 
   let manifest: ManifestShape | undefined;
@@ -110,8 +125,11 @@ export async function runConformance(
   });
   const first = manifest?.operators[0];
   if (!manifest || !first) return results;
+  const { name: plugin, operators, connection: connectionSchema } = manifest;
+  // Every request names its recipient, as the platform's do (PROTOCOL.md §3).
+  const addressed = { plugin };
   const path = `/operators/${first.name}`;
-  const body = invocationBody({});
+  const body = invocationBody({}, addressed);
 
   await record("unsigned request is refused with 401", async () =>
     expect401(await send(path, { body, headers: { "content-type": "application/json" } })),
@@ -122,21 +140,38 @@ export async function runConformance(
   await record("tampered body is refused with 401", async () =>
     expect401(await send(path, { body: body.replace("conformance", "tampered"), headers: await sign(body) })),
   );
+  await record("a request addressed to another plugin is refused with 401", async () => {
+    const other = plugin === "conformance-other" ? "conformance-another" : "conformance-other";
+    return expect401(await signedSend(path, invocationBody({}, { plugin: other })));
+  });
+  await record("a replayed request is refused with 401", async () => {
+    // The connection test changes nothing, so sending it twice is safe against any plugin.
+    const test = JSON.stringify({ connection: {}, ...addressed });
+    const headers = await sign(test);
+    const once = await send("/connection/test", { body: test, headers });
+    if (once.status === 401) {
+      return {
+        ok: false,
+        detail: `the first request answered ${summary(once)}: is the signing key trusted?`,
+      };
+    }
+    const twice = await send("/connection/test", { body: test, headers });
+    const verdict = expect401(twice);
+    return { ok: verdict.ok, detail: `the first answered ${summary(once)}, the repeat ${summary(twice)}` };
+  });
   await record("malformed invocation is refused with 4xx (not 401)", async () => {
-    const bad = JSON.stringify({ invocation_id: 42 });
-    const answer = await send(path, { body: bad, headers: await sign(bad) });
+    const answer = await signedSend(path, JSON.stringify({ invocation_id: 42 }));
     const ok = answer.status >= 400 && answer.status < 500 && answer.status !== 401;
     return {
       ok,
-      detail: `answered ${answer.status}${answer.status === 401 ? ": is the signing key trusted?" : ""}`,
+      detail: `answered ${summary(answer)}${answer.status === 401 ? ": is the signing key trusted?" : ""}`,
     };
   });
   await record("input violating the schema fails without retry", async () => {
-    const target = manifest?.operators.find((op) => violatingInput(op.input) !== null);
+    const target = operators.find((op) => violatingInput(op.input) !== null);
     const input = target ? violatingInput(target.input) : null;
     if (!target || !input) return { skipped: true, detail: "every operator accepts any input" };
-    const invalid = invocationBody(input);
-    const answer = await send(`/operators/${target.name}`, { body: invalid, headers: await sign(invalid) });
+    const answer = await signedSend(`/operators/${target.name}`, invocationBody(input, addressed));
     const ok = answer.status === 200 && field(answer.json, "status") === "failure";
     const retryable = field(answer.json, "retryable");
     return {
@@ -144,13 +179,21 @@ export async function runConformance(
       detail: `${target.name}: ${answer.status}, retryable=${String(retryable)}`,
     };
   });
+  // Settings the connection schema accepts, so the sample calls get past it to the operator's own code.
+  const connection = sampleInput(connectionSchema);
+  const samples = await inOrder(operators, SAMPLE_CONCURRENCY, (op) =>
+    judge(`operator ${op.name} answers a sample call`, async () => {
+      const sample = invocationBody(sampleInput(op.input), { ...addressed, connection });
+      return judgeResult(await signedSend(`/operators/${op.name}`, sample));
+    }),
+  );
+  results.push(...samples);
   await record("connection test answers {ok, detail}", async () => {
-    const test = JSON.stringify({ connection: {} });
-    const answer = await send("/connection/test", { body: test, headers: await sign(test) });
+    const answer = await signedSend("/connection/test", JSON.stringify({ connection: {}, ...addressed }));
     const ok = answer.status === 200 && typeof field(answer.json, "ok") === "boolean";
     return {
       ok: ok && typeof field(answer.json, "detail") === "string",
-      detail: `answered ${answer.status}`,
+      detail: `answered ${summary(answer)}`,
     };
   });
   return results;

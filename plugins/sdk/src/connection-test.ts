@@ -10,7 +10,7 @@ import { ConnectionTest } from "./protocol/index.ts";
 
 const TEST_TIMEOUT_MS = 15_000;
 
-export async function testConnection(plugin: Plugin, body: Uint8Array, host: PluginHost): Promise<Outcome> {
+export async function testConnection(plugin: Plugin, body: unknown, host: PluginHost): Promise<Outcome> {
   const request = parseBody(ConnectionTest, body);
   if (!request.ok) return request.outcome;
   const raw = request.value.connection ?? {};

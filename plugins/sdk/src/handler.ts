@@ -3,13 +3,14 @@
  * `{base}/operators/{name}` and `{base}/connection/test`, verifies signatures, and answers with
  * the wire form of an Outcome.
  */
-import { parseBody, readBody, reject } from "./body.ts";
+import { parseBody, parseJson, readBody, reject } from "./body.ts";
 import { testConnection } from "./connection-test.ts";
 import type { Plugin } from "./define.ts";
 import type { PluginHost } from "./host.ts";
 import { KeysUnavailableError, keyRingFor } from "./keys.ts";
 import { type Outcome, toResponse } from "./outcome.ts";
 import { Invocation, MAX_BODY_BYTES } from "./protocol/index.ts";
+import { firstDelivery } from "./replay.ts";
 import { invokeOperator } from "./run.ts";
 import { verifySignature } from "./verify.ts";
 
@@ -30,6 +31,13 @@ function route(pathname: string, basePath: string): Route | null {
   return match?.[1] ? { kind: "operator", name: match[1] } : null;
 }
 
+/** The recipient a signed body names (`plugin`, PROTOCOL.md §3), if it names one as a string. */
+function addressedTo(json: unknown): string | undefined {
+  const plugin =
+    typeof json === "object" && json !== null ? (json as { plugin?: unknown }).plugin : undefined;
+  return typeof plugin === "string" ? plugin : undefined;
+}
+
 async function handleSigned(
   plugin: Plugin,
   target: Route,
@@ -41,10 +49,20 @@ async function handleSigned(
   // Signatures are checked before anything else is revealed, including whether the operator exists.
   const verdict = await verifySignature(request.headers, body, keyRingFor(host.env, host.platformFetch));
   if (!verdict.ok) return reject(401, verdict.code, verdict.error);
-  if (target.kind === "connection_test") return testConnection(plugin, body, host);
+  if (!firstDelivery(verdict.id, verdict.timestamp))
+    return reject(401, "replayed", "this webhook-id was already delivered; every request is signed anew");
+  const json = parseJson(body);
+  if (!json.ok) return json.outcome;
+  // The recipient is signed with the body: a request the platform meant for another plugin is a replay.
+  const recipient = addressedTo(json.value);
+  if (recipient !== undefined && recipient !== plugin.name) {
+    const named = JSON.stringify(recipient.slice(0, 64));
+    return reject(401, "wrong_recipient", `the request is addressed to plugin ${named}, not ${plugin.name}`);
+  }
+  if (target.kind === "connection_test") return testConnection(plugin, json.value, host);
   const operator = target.kind === "operator" ? plugin.operator(target.name) : undefined;
   if (!operator) return reject(404, "unknown_operator", `plugin ${plugin.name} has no such operator`);
-  const invocation = parseBody(Invocation, body);
+  const invocation = parseBody(Invocation, json.value);
   if (!invocation.ok) return invocation.outcome;
   return invokeOperator(plugin, operator, invocation.value, host);
 }

@@ -43,6 +43,7 @@ export {
   type PublishedManifest as Manifest,
   type PublishedOperator as OperatorManifest,
 } from "./protocol/index.ts";
+export { clearSeenDeliveries, firstDelivery, MAX_SEEN_IDS } from "./replay.ts";
 export { DURATION_PATTERN, duration, parseDuration, secret } from "./schema.ts";
 export { generateSigningKeyPair, type SigningKeyPair, type SignOptions, signInvocation } from "./sign.ts";
 export { SIGNATURE_HEADERS, TOLERANCE_SECONDS, type Verdict, verifySignature } from "./verify.ts";

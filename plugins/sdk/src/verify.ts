@@ -17,7 +17,7 @@ export const SIGNATURE_HEADERS = {
 export const TOLERANCE_SECONDS = 5 * 60;
 
 export type Verdict =
-  | { ok: true }
+  | { ok: true; id: string; timestamp: number }
   | {
       ok: false;
       code: "unsigned" | "malformed_signature" | "stale_timestamp" | "bad_signature";
@@ -38,7 +38,8 @@ function signaturesIn(header: string): Uint8Array<ArrayBuffer>[] | null {
 }
 
 /**
- * Checks one signed request's headers against the raw body bytes and the platform's keys.
+ * Checks one signed request's headers against the raw body bytes and the platform's keys. A pass names
+ * the request's `webhook-id` and timestamp, for the replay check (replay.ts) that follows it.
  *
  * @example
  * const verdict = await verifySignature(request.headers, bytes, keyRingFor(env, fetch));
@@ -75,7 +76,8 @@ export async function verifySignature(
   const signed = concatBytes(utf8(`${id}.${timestamp}.`), body);
   for (const bytes of signatures) {
     for (const { key } of candidates) {
-      if (await crypto.subtle.verify({ name: "Ed25519" }, key, bytes, signed)) return { ok: true };
+      if (await crypto.subtle.verify({ name: "Ed25519" }, key, bytes, signed))
+        return { ok: true, id, timestamp: Number(timestamp) };
     }
   }
   return { ok: false, code: "bad_signature", error: "no signature matches the platform's keys" };

@@ -6,7 +6,7 @@ import { hello, invocation, keys, stranger } from "./fixtures.ts";
 async function signed(
   operator: string,
   input: unknown,
-  { jwk = keys.privateJwk, ...overrides }: { jwk?: JsonWebKey; deadline?: string } = {},
+  { jwk = keys.privateJwk, ...overrides }: { jwk?: JsonWebKey; deadline?: string; plugin?: string } = {},
 ) {
   const body = JSON.stringify(invocation(input, overrides));
   return { operator, headers: await signInvocation({ privateJwk: jwk, body }), body };
@@ -65,6 +65,20 @@ describe("answerBatch", () => {
     expect(await statuses(answerBatch(hello, calls, host))).toEqual([
       [0, 200],
       [1, 401],
+    ]);
+  });
+
+  it("refuses a replayed call and one addressed to another plugin, and runs the others", async () => {
+    const good = await signed("greet", { name: "Ada" });
+    const calls = [good, good, await signed("greet", { name: "Eve" }, { plugin: "slack" })];
+    const lines = await read(answerBatch(hello, calls, host));
+    const codes = lines
+      .map(({ answer }) => ("index" in answer ? [answer.status, JSON.parse(answer.body).code] : []))
+      .sort();
+    expect(codes).toEqual([
+      [200, undefined],
+      [401, "replayed"],
+      [401, "wrong_recipient"],
     ]);
   });
 

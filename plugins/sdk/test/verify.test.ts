@@ -1,7 +1,15 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { clearKeyCache, signInvocation, verifySignature } from "../src/index.ts";
+import {
+  clearKeyCache,
+  clearSeenDeliveries,
+  firstDelivery,
+  handlePluginRequest,
+  MAX_SEEN_IDS,
+  signInvocation,
+  verifySignature,
+} from "../src/index.ts";
 import { type KeyRing, keyRingFor } from "../src/keys.ts";
-import { keys, stranger } from "./fixtures.ts";
+import { hello, invocation, keys, stranger } from "./fixtures.ts";
 
 const ring = (jwks: unknown): KeyRing => keyRingFor({ UPDRAFT_JWKS: JSON.stringify(jwks) }, fetch);
 const body = new TextEncoder().encode('{"hello":"world"}');
@@ -18,20 +26,118 @@ afterEach(() => {
 describe("verifySignature", () => {
   it("accepts the bytes that were signed and nothing else", async () => {
     const headers = await headersFor(keys.privateJwk);
-    expect(await verifySignature(headers, body, ring(keys.jwks))).toEqual({ ok: true });
+    expect(await verifySignature(headers, body, ring(keys.jwks))).toEqual({
+      ok: true,
+      id: headers.get("webhook-id"),
+      timestamp: Number(headers.get("webhook-timestamp")),
+    });
     const changed = new TextEncoder().encode('{"hello":"World"}');
     expect(await verifySignature(headers, changed, ring(keys.jwks))).toMatchObject({ code: "bad_signature" });
   });
 
   it("trusts any key in the set, so the platform can rotate", async () => {
     const both = { keys: [...stranger.jwks.keys, ...keys.jwks.keys] };
-    expect(await verifySignature(await headersFor(keys.privateJwk), body, ring(both))).toEqual({ ok: true });
+    const verdict = await verifySignature(await headersFor(keys.privateJwk), body, ring(both));
+    expect(verdict.ok).toBe(true);
   });
 
   it("judges staleness against the verifier's clock, 5 minutes either way", async () => {
     const headers = await headersFor(keys.privateJwk, { "webhook-timestamp": "1000000000" });
     const verdict = await verifySignature(headers, body, ring(keys.jwks), 1_000_000_000 + 301);
     expect(verdict).toMatchObject({ ok: false, code: "stale_timestamp" });
+  });
+});
+
+describe("who a signed request may reach", () => {
+  const host = {
+    env: { UPDRAFT_JWKS: JSON.stringify(keys.jwks) },
+    waitUntil: () => {},
+    platformFetch: () => Promise.resolve(new Response(null, { status: 204 })),
+  };
+  const post = async (path: string, text: string, headers: Record<string, string>) => {
+    const request = new Request(`https://hello.plugin${path}`, { method: "POST", headers, body: text });
+    const response = await handlePluginRequest(hello, request, host);
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  };
+  const signedPost = async (path: string, body: unknown) => {
+    const text = JSON.stringify(body);
+    return post(path, text, await signInvocation({ privateJwk: keys.privateJwk, body: text }));
+  };
+
+  afterEach(() => clearSeenDeliveries());
+
+  it("refuses a webhook-id it has already accepted, signature valid or not", async () => {
+    const text = JSON.stringify(invocation({ name: "Ada" }));
+    const headers = await signInvocation({ privateJwk: keys.privateJwk, body: text });
+    expect((await post("/operators/greet", text, headers)).status).toBe(200);
+    const again = await post("/operators/greet", text, headers);
+    expect(again).toEqual({
+      status: 401,
+      json: {
+        status: "failure",
+        error: expect.stringContaining("already"),
+        retryable: false,
+        code: "replayed",
+      },
+    });
+    // Only verified requests are remembered: a forged one cannot use up an id the platform will send.
+    const fresh = await signInvocation({ privateJwk: keys.privateJwk, body: text });
+    const forged = { ...fresh, "webhook-signature": headers["webhook-signature"] ?? "" };
+    expect((await post("/operators/greet", text, forged)).json.code).toBe("bad_signature");
+    expect((await post("/operators/greet", text, fresh)).status).toBe(200);
+  });
+
+  it("refuses a request addressed to another plugin, for operators and connection tests alike", async () => {
+    const operator = await signedPost("/operators/greet", invocation({ name: "Ada" }, { plugin: "slack" }));
+    expect(operator).toEqual({
+      status: 401,
+      json: {
+        status: "failure",
+        error: 'the request is addressed to plugin "slack", not hello',
+        retryable: false,
+        code: "wrong_recipient",
+      },
+    });
+    const test = await signedPost("/connection/test", { connection: {}, plugin: "slack" });
+    expect(test).toMatchObject({ status: 401, json: { code: "wrong_recipient" } });
+    // Before anything else is revealed: an operator this plugin lacks is not a 404 to another's request.
+    const missing = await signedPost("/operators/post-message", invocation({}, { plugin: "slack" }));
+    expect(missing).toMatchObject({ status: 401, json: { code: "wrong_recipient" } });
+  });
+
+  it("accepts a request naming this plugin, or naming none (an older platform)", async () => {
+    const named = await signedPost("/operators/greet", invocation({ name: "Ada" }, { plugin: "hello" }));
+    expect(named).toMatchObject({ status: 200, json: { status: "success" } });
+    const unnamed = await signedPost("/operators/greet", invocation({ name: "Ada" }));
+    expect(unnamed).toMatchObject({ status: 200, json: { status: "success" } });
+    const test = await signedPost("/connection/test", {
+      connection: { workspace: "main", token: "valid" },
+      plugin: "hello",
+    });
+    expect(test).toEqual({ status: 200, json: { ok: true, detail: "workspace main" } });
+  });
+
+  it("refuses a recipient that is not a plugin name as an invalid body", async () => {
+    const answer = await signedPost("/operators/greet", invocation({ name: "Ada" }, { plugin: 7 }));
+    expect(answer).toMatchObject({ status: 400, json: { code: "invalid_invocation" } });
+  });
+});
+
+describe("firstDelivery", () => {
+  afterEach(() => clearSeenDeliveries());
+
+  it("remembers an id until its timestamp is stale anyway", () => {
+    expect(firstDelivery("msg_a", 1_000, 1_000)).toBe(true);
+    expect(firstDelivery("msg_a", 1_000, 1_300)).toBe(false);
+    // At 1,301 a request signed at 1,000 is refused as stale, so its id need not be kept.
+    expect(firstDelivery("msg_a", 1_301, 1_301)).toBe(true);
+  });
+
+  it("keeps at most MAX_SEEN_IDS ids, forgetting the oldest first", () => {
+    for (let i = 0; i <= MAX_SEEN_IDS; i++) expect(firstDelivery(`msg_${i}`, 1_000, 1_000)).toBe(true);
+    expect(firstDelivery(`msg_${MAX_SEEN_IDS}`, 1_000, 1_000)).toBe(false);
+    expect(firstDelivery("msg_1", 1_000, 1_000)).toBe(false);
+    expect(firstDelivery("msg_0", 1_000, 1_000)).toBe(true);
   });
 });
 

@@ -60,6 +60,9 @@ function applyOutcome(
   }
 }
 
+/** The shortest wait a plugin's Retry-After can ask for. */
+const MIN_RETRY_AFTER_MS = 1_000;
+
 /** A retryable failure with attempts left backs off; anything else is final. */
 function fail(
   d: Draft,
@@ -73,8 +76,11 @@ function fail(
   const policy = plannedTask(d.plan, task).retry;
   const common = commonOf(instance);
   if (retryable && instance.attempt < 1 + policy.retries) {
-    // The plugin's Retry-After is a request from the service we call: honour it past max_retry_delay.
-    const delay = Math.max(retryDelay(policy, instance.attempt), retryAfterMs);
+    // The plugin's Retry-After is the service we call saying when to come back: it replaces our own
+    // backoff (longer or shorter, past max_retry_delay), as Inngest's RetryAfterError and Temporal's
+    // next retry delay do; a floor keeps a "retry after 0" from turning retries into a tight loop.
+    const delay =
+      retryAfterMs > 0 ? Math.max(retryAfterMs, MIN_RETRY_AFTER_MS) : retryDelay(policy, instance.attempt);
     d.setInstance(task, index, { ...common, status: "up_for_retry", due_at: d.now + delay, error });
   } else {
     d.setInstance(task, index, { ...common, status: "failed", error, ended_at: d.now });

@@ -4,6 +4,7 @@
  * newer platform can add fields without breaking older plugins.
  */
 import { z } from "zod";
+import { NAME_PATTERN } from "./manifest.ts";
 
 /** Request bodies above this are refused (`413 too_large`) before any parsing or signature work. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -11,6 +12,14 @@ export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 const isoTime = z.iso.datetime({ offset: true });
 const identifier = z.string().min(1).max(512);
 const jsonObject = z.record(z.string(), z.unknown());
+
+/**
+ * Extension: the manifest `name` of the plugin the platform means to call. The body is signed, so the
+ * recipient is too: a plugin refuses a request addressed to another (`401 wrong_recipient`), which
+ * keeps a plugin that received a signed request from replaying it to another plugin. Optional: older
+ * platforms do not send it.
+ */
+const Recipient = z.string().regex(NAME_PATTERN).optional();
 
 /**
  * What an operator declared with `context: true` receives: the same names pipeline expressions see.
@@ -45,6 +54,7 @@ const InvocationFields = z.object({
   task_started_at: isoTime.optional(),
   // Extension: only sent to operators that declare `context: true`.
   context: InvocationContext.optional(),
+  plugin: Recipient,
 });
 
 /**
@@ -60,8 +70,8 @@ export type Invocation = z.output<typeof Invocation>;
 /** The fields an operator sees as `ctx.invocation`: everything except its input, connection and context. */
 export type InvocationMeta = Omit<z.output<typeof InvocationFields>, "input" | "connection" | "context">;
 
-/** Body of `POST {base}/connection/test`. */
-export const ConnectionTest = z.looseObject({ connection: jsonObject.nullable() });
+/** Body of `POST {base}/connection/test`; `plugin` names the recipient as in an invocation. */
+export const ConnectionTest = z.looseObject({ connection: jsonObject.nullable(), plugin: Recipient });
 export type ConnectionTest = z.output<typeof ConnectionTest>;
 
 /** The answer to a connection test. */

@@ -33,12 +33,17 @@ const Logs = z
   .max(2 * MAX_LOG_ENTRIES)
   .optional();
 
-/** Why the SDK refused a request, with its status: 401 signatures, 400 bodies, 404 routes, 405, 413. */
+/**
+ * Why the SDK refused a request, with its status: 401 signatures (and a signed request that was already
+ * delivered or is addressed to another plugin), 400 bodies, 404 routes, 405, 413.
+ */
 export const RejectionCode = z.enum([
   "unsigned",
   "malformed_signature",
   "stale_timestamp",
   "bad_signature",
+  "replayed",
+  "wrong_recipient",
   "malformed_json",
   "invalid_invocation",
   "unknown_operator",

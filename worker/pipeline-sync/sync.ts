@@ -8,45 +8,21 @@
  * A sync the object answered is acknowledged in D1 (`synced_revision`, migration 0013). One that fails
  * leaves the pipeline's revision ahead of it, and the Cron Trigger re-syncs it (worker/cron/resync.ts),
  * whichever code path changed the pipeline: a failed sync is repaired within minutes, not at the
- * pipeline's next change.
+ * pipeline's next change. The API's routes sync through request.ts and secret-users.ts; the cron calls
+ * syncObject here directly.
  */
-import type { Context } from "hono";
-import type { AppEnv } from "../app-env";
+
 import { db } from "../db/client";
-import { ackRevision, bumpSecretUsers, findVersion, pipelinesUsingSecret, syncState } from "../db/pipelines";
+import { ackRevision, findVersion, syncState } from "../db/pipelines";
 import { type PipelineSpec, storedSpec } from "../engine";
+import { hookConfigs } from "../hooks/triggers";
 import { bindingsFor, tenantPlugins } from "../marketplace/resolve";
-import { publicOrigin } from "../origin";
 import { pipelineStub } from "../pipeline/address";
-import type { TenantScope } from "./access";
-import { hookConfigs } from "./pipeline-triggers";
 
 export type SyncTarget = { id: string; slug: string };
 export type SyncTenant = { id: string; slug: string; dataKey: string };
 /** What D1 holds of the pipeline when the sync is read (db/pipelines.ts syncState). */
 export type SyncState = { revision: number; paused: number; latest_version: number };
-
-/**
- * Every save, pause, unpause, rotation, backfill and change of a tenant secret the webhooks verify
- * with: `known` is the version the caller has at hand (read again when D1 has a newer one since).
- */
-export async function syncSchedule(
-  c: Context<AppEnv>,
-  scope: TenantScope,
-  pipeline: SyncTarget,
-  known?: { version: number; spec: PipelineSpec },
-): Promise<void> {
-  await syncObject(c.env, scope.tenant, pipeline, publicOrigin(c), { known });
-}
-
-/** The same with the version D1 holds (pause, unpause, rotation, a tenant secret's change). */
-export function syncStoredSchedule(
-  c: Context<AppEnv>,
-  scope: TenantScope,
-  pipeline: SyncTarget,
-): Promise<void> {
-  return syncSchedule(c, scope, pipeline);
-}
 
 /**
  * Reads what D1 holds (unless `state` was just read with it), tells the object and records that it
@@ -98,30 +74,4 @@ export async function syncObject(
     .execute()
     .catch((error: unknown) => console.error("sync not acknowledged in D1", pipeline.id, error));
   return state.revision;
-}
-
-/** The revision bump for the pipelines whose webhooks verify with the tenant secret `name`. */
-export { bumpSecretUsers };
-
-/**
- * Pipelines synced at once after a tenant secret changed (one request may make only so many
- * subrequests); the rest had their revision bumped with the change, so the cron re-syncs them.
- */
-const SECRET_RESYNC_LIMIT = 50;
-
-/**
- * A tenant secret was written or deleted (and the using pipelines' revisions bumped in that batch):
- * the objects of pipelines whose webhooks verify with it get the new ciphertext (or none). One that
- * fails, or one beyond SECRET_RESYNC_LIMIT, is left behind its revision: the cron re-syncs it within
- * minutes (worker/cron/resync.ts); until then its webhooks verify with the old value.
- */
-export async function resyncSecretUsers(c: Context<AppEnv>, scope: TenantScope, name: string): Promise<void> {
-  const users = await pipelinesUsingSecret(db(c.env.DB), scope.tenant.id, name, SECRET_RESYNC_LIMIT);
-  await Promise.all(
-    users.map((pipeline) =>
-      syncStoredSchedule(c, scope, pipeline).catch((error: unknown) =>
-        console.error("webhook secret not synced to its pipeline yet", pipeline.slug, error),
-      ),
-    ),
-  );
 }

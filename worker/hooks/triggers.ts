@@ -11,8 +11,8 @@ import { randomBytes } from "../crypto/random";
 import { type Db, db as dbOf } from "../db/client";
 import { listTriggers } from "../db/pipelines";
 import { type PipelineSpec, secretReferenceName } from "../engine";
-import { isRoutableHookId, newHookId } from "../hooks/hook-id";
-import type { HookConfig } from "../hooks/types";
+import { isRoutableHookId, newHookId } from "./hook-id";
+import type { HookConfig } from "./types";
 
 type Webhook = NonNullable<PipelineSpec["triggers"]>[number]["webhook"];
 type TriggerRow = {

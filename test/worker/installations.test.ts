@@ -224,6 +224,25 @@ describe("installations", () => {
     expect(tested.body.ok).toBe(true);
   });
 
+  it("refuses an upgrade the pipelines using it do not fit, naming them, until they do", async () => {
+    const { owner, slug, name } = await publisher(["1.0.0", "2.0.0"]);
+    const created = await install(owner, slug, { plugin: name, version: "1.0.0", config: { api_key: "k" } });
+    const save = (range: string) =>
+      owner.json("PUT", `/api/tenants/${slug}/pipelines/echoes`, {
+        body: { name: "Echoes", tasks: [{ id: "say", uses: `${name}/echo@${range}` }] },
+      });
+    expect((await save("^1")).status).toBe(201);
+    const path = `/api/tenants/${slug}/installations/${created.body.id}`;
+    const refused = expectProblem(await owner.json("PATCH", path, { body: { version: "2.0.0" } }), 409);
+    expect(refused.detail).toContain("echoes: tasks[0].uses");
+    expect((await storedRow(created.body.id))?.version).toBe("1.0.0");
+    // A range both versions satisfy lets the upgrade through.
+    expect((await save(">=1")).status).toBe(200);
+    const upgraded = await owner.json<Installed>("PATCH", path, { body: { version: "2.0.0" } });
+    expect(upgraded.status).toBe(200);
+    expect(upgraded.body.version).toBe("2.0.0");
+  });
+
   it("refuses to uninstall while a pipeline's latest version uses it, then uninstalls", async () => {
     const { owner, slug, name } = await publisher();
     const created = await install(owner, slug, { plugin: name, config: { api_key: "k" } });

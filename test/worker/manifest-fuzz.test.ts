@@ -4,6 +4,7 @@
  * The bodies are served through a transport, exactly as the publications route reads them.
  */
 import { env } from "cloudflare:workers";
+import { parseDuration } from "@updraft/plugin-sdk/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { readManifest } from "../../worker/marketplace/manifest-reader";
@@ -111,7 +112,12 @@ describe("manifest fuzzing", () => {
       fc.asyncProperty(bodies, async (body) => {
         const read = await readManifest(serving(body));
         if (!read.ok) expect(read.detail.length).toBeGreaterThan(0);
-        else expect(read.manifest.operators.length).toBeGreaterThan(0);
+        else {
+          // What the runner relies on held: operators, each with a bounded default timeout.
+          expect(read.manifest.operators.length).toBeGreaterThan(0);
+          for (const operator of read.manifest.operators)
+            expect(parseDuration(operator.timeout)).toBeGreaterThan(0);
+        }
       }),
       { numRuns: 300 },
     );

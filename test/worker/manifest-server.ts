@@ -39,7 +39,8 @@ export function manifest(name: string, version: string, extra: Record<string, un
         kind: "action",
         input: { type: "object", properties: { text: { type: "string" }, wait_ms: { type: "integer" } } },
         output: { type: "object" },
-        timeout: "30s",
+        // 1.2.0 declares a short timeout: runs started before an upgrade to it keep 1.0.0's.
+        timeout: version === "1.2.0" ? "500ms" : "30s",
       },
       {
         name: "leak",
@@ -60,7 +61,7 @@ function send(response: ServerResponse, status: number, body: unknown, headers: 
 }
 
 /** A signed call as the plugin saw it: where it went, the recipient its body named, its webhook-id. */
-export type RecordedCall = { path: string; plugin: unknown; webhook_id: string };
+export type RecordedCall = { path: string; plugin: unknown; webhook_id: string; callback_url: unknown };
 
 const calls = new Map<string, RecordedCall[]>();
 const seenIds = new Set<string>();
@@ -87,7 +88,12 @@ async function admitted(
   const json = JSON.parse(body) as Record<string, unknown>;
   const id = String(request.headers["webhook-id"]);
   const list = calls.get(name) ?? [];
-  list.push({ path: (request.url ?? "").split("/").slice(4).join("/"), plugin: json.plugin, webhook_id: id });
+  list.push({
+    path: (request.url ?? "").split("/").slice(4).join("/"),
+    plugin: json.plugin,
+    webhook_id: id,
+    callback_url: json.callback_url,
+  });
   calls.set(name, list);
   if (seenIds.has(id)) {
     send(response, 401, refusal("replayed", `webhook-id ${id} was already delivered`));
@@ -152,11 +158,13 @@ async function operator(
   if (json === null) return;
   const invocation = json as {
     idempotency_key: string;
-    input: { text?: string; wait_ms?: number; pokes?: number };
+    input: { text?: string; wait_ms?: number; pokes?: number; later?: boolean };
     connection: Record<string, unknown> | null;
   };
   const { api_key, ...plain } = invocation.connection ?? {};
   if (operatorName === "leak") {
+    // Later: 202 now, and the test itself posts the leaking result to the recorded callback_url.
+    if (invocation.input.later === true) return send(response, 202, { status: "running" });
     const logs = [
       { at: new Date().toISOString(), level: "info", message: `calling with ${String(api_key)}` },
     ];

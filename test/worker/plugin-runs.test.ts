@@ -140,6 +140,30 @@ describe("runs with installed plugins", () => {
     expect(versions[20]).toBe("1.1.0");
   });
 
+  it("keeps the operator timeouts a run started with for tasks dispatched after an upgrade", {
+    timeout: 60_000,
+  }, async () => {
+    const { owner, slug, uses, installation } = await installed(["1.0.0", "1.2.0"]);
+    await savePipeline(owner, slug, "two-steps", {
+      name: "Two steps",
+      tasks: [
+        { id: "a", uses: `${uses}/echo@^1`, with: { wait_ms: 300 } },
+        // Longer than 1.2.0's 500ms operator timeout, well within 1.0.0's 30s.
+        { id: "b", uses: `${uses}/echo@^1`, needs: ["a"], with: { wait_ms: 1500 } },
+      ],
+    });
+    const before = await run(owner, slug, "two-steps");
+    const upgraded = await owner.json("PATCH", `/api/tenants/${slug}/installations/${installation}`, {
+      body: { version: "1.2.0" },
+    });
+    expect(upgraded.status).toBe(200);
+    const after = await run(owner, slug, "two-steps");
+    const old = await finished(owner, slug, "two-steps", before);
+    const fresh = await finished(owner, slug, "two-steps", after);
+    expect(task(old, "b")).toMatchObject({ status: "success", output: { version: "1.0.0" } });
+    expect(task(fresh, "b")).toMatchObject({ status: "failed", error: { kind: "timeout" } });
+  });
+
   it("never keeps a connection's secret in a run, whatever the plugin sends back", async () => {
     const { owner, slug, uses } = await installed();
     await savePipeline(owner, slug, "leaky", {
@@ -152,6 +176,27 @@ describe("runs with installed plugins", () => {
     const logs = await owner.json("GET", `/api/tenants/${slug}/pipelines/leaky/runs/${id}/tasks/a/logs`);
     expect(JSON.stringify(logs.body)).toContain("calling with ***");
     expect(JSON.stringify(logs.body)).not.toContain("good-key");
+  });
+
+  it("never keeps a connection's secret that a long-running operator sends back by callback", async () => {
+    const { owner, slug, name, uses } = await installed();
+    await savePipeline(owner, slug, "leaky-later", {
+      name: "Leaky later",
+      tasks: [{ id: "a", uses: `${uses}/leak@^1`, with: { later: true } }],
+    });
+    const id = await run(owner, slug, "leaky-later");
+    let callback: string | undefined;
+    for (let i = 0; i < 100 && !callback; i++) {
+      const url = (await callsTo(name)).find((call) => call.path === "operators/leak")?.callback_url;
+      callback = typeof url === "string" ? new URL(url).pathname : undefined;
+      if (!callback) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(callback).toMatch(/^\/api\/callbacks\/cb_/);
+    const leaked = { status: "success", output: { key: "good-key", note: "key good-key" } };
+    expect((await owner.json("POST", callback ?? "", { body: leaked })).status).toBe(200);
+    const detail = await finished(owner, slug, "leaky-later", id);
+    expect(task(detail, "a")).toMatchObject({ status: "success", output: { key: "***", note: "key ***" } });
+    expect(JSON.stringify(detail)).not.toContain("good-key");
   });
 
   it("still runs core, first-party and installed by nobody, at its published version", async () => {

@@ -11,7 +11,7 @@ import {
   InstallationPatch,
   InstallBody,
 } from "../contracts/marketplace";
-import { secretFieldsOf, splitSettings } from "../marketplace/connection";
+import { splitSettings } from "../marketplace/connection";
 import { testConnection, transportOf } from "../marketplace/connection-test";
 import {
   type Changed,
@@ -20,8 +20,8 @@ import {
   getInstallation,
   listInstallations,
   openSettings,
-  pipelinesUsing,
   rowOf,
+  sealedFields,
   updateInstallation,
   visibleVersion,
 } from "../marketplace/installations";
@@ -31,6 +31,7 @@ import {
   TESTS_PER_TENANT_PER_MINUTE,
   takeTurn,
 } from "../marketplace/limits";
+import { pipelinesUsing } from "../marketplace/users";
 import { syncStoredSchedule } from "../pipeline-sync/request";
 import { ProblemError, problems } from "../problem";
 import { authorize, type TenantScope } from "./access";
@@ -159,7 +160,7 @@ export const installationsApi = newApi()
       const turn = await takeTurn(c.env.DB, connectionTestLimits(scope.tenant.id, row.id));
       if (turn.kind === "refused") throw problems.rateLimited(turn.detail, turn.retryAfterSeconds);
       const settings = await openSettings(c.env, tenantOf(scope), row);
-      const { secret } = splitSettings(settings, secretFieldsOf(version.manifest.connection));
+      const { secret } = splitSettings(settings, sealedFields(row, version.manifest.connection));
       return c.json(await testConnection(c.env, transport, settings, Object.values(secret)), 200);
     },
   );

@@ -4,16 +4,15 @@
  * checked against the connection schema of the version it will run, before anything is written.
  */
 import { NAME_PATTERN, type PublishedManifest } from "@updraft/plugin-sdk/protocol";
-import { sql } from "kysely";
 import { installationContext, TenantVault } from "../crypto/envelope";
 import { newId } from "../crypto/random";
 import { auditIfChanged } from "../db/audit";
 import { batch, db } from "../db/client";
-import { revisionBump } from "../db/pipelines";
 import type { InstallationsTable } from "../db/schema";
 import type { FieldError } from "../problem";
 import { masked, mergeSettings, secretFieldsOf, settingsProblems, splitSettings } from "./connection";
 import { publishFirstParty } from "./first-party";
+import { bumpUsers, pipelinesUsing, usesBrokenBy } from "./users";
 import { visibleTo } from "./visibility";
 
 /** Installations one tenant may have. */
@@ -164,12 +163,16 @@ export async function updateInstallation(
     const version = found.kind === "no_version" ? found.version : (change.version ?? row.version);
     return invalid("version", `"${row.plugin}" has no published version ${version} you can install.`);
   }
+  if (found.version !== row.version) {
+    const broken = await usesBrokenBy(env.DB, tenant.id, row.name, { ...found, plugin: row.plugin });
+    if (broken.length > 0)
+      return {
+        kind: "conflict",
+        detail: `${row.plugin}@${found.version} does not fit what pipelines use as "${row.name}": ${broken.join("; ")}. Change those pipelines first, or choose another version.`,
+      };
+  }
   const stored = await openSettings(env, tenant, row);
-  // A field once sealed stays sealed, even if a later version stopped marking it `writeOnly`.
-  const secretNames = new Set([
-    ...secretFieldsOf(found.manifest.connection),
-    ...(JSON.parse(row.secret_fields) as string[]),
-  ]);
+  const secretNames = sealedFields(row, found.manifest.connection);
   const settings = change.config === undefined ? stored : mergeSettings(stored, change.config, secretNames);
   const problems = settingsProblems(found.manifest.connection, settings);
   if (problems.length > 0) {
@@ -222,41 +225,6 @@ export async function deleteInstallation(
   return { kind: "deleted", name: row.name };
 }
 
-/** Pipelines whose latest version has a task with `uses: {name}/…` (up to 20, by slug). */
-export async function pipelinesUsing(
-  d1: D1Database,
-  tenantId: string,
-  name: string,
-): Promise<Array<{ id: string; slug: string }>> {
-  return db(d1)
-    .selectFrom("pipelines")
-    .select(["pipelines.id", "pipelines.slug"])
-    .where("pipelines.tenant_id", "=", tenantId)
-    .where(latestVersionUses(name))
-    .orderBy("pipelines.slug")
-    .limit(20)
-    .execute();
-}
-
-/**
- * The revision bump of every pipeline whose latest version uses the installation `name`: its object
- * must be told the installation's new version or settings (the cron re-syncs those a request did not).
- */
-function bumpUsers(d1: D1Database, tenantId: string, name: string) {
-  return db(d1)
-    .updateTable("pipelines")
-    .set((eb) => revisionBump(eb, Date.now()))
-    .where("tenant_id", "=", tenantId)
-    .where(latestVersionUses(name));
-}
-
-function latestVersionUses(name: string) {
-  return sql<boolean>`EXISTS (
-    SELECT 1 FROM pipeline_versions v, json_each(v.spec, '$.tasks') t
-    WHERE v.pipeline_id = pipelines.id AND v.version = pipelines.latest_version
-      AND substr(json_extract(t.value, '$.uses'), 1, ${name.length + 1}) = ${`${name}/`})`;
-}
-
 export async function listInstallations(d1: D1Database, tenantId: string): Promise<InstallationView[]> {
   const rows = await db(d1)
     .selectFrom("installations")
@@ -274,6 +242,14 @@ export async function getInstallation(
 ): Promise<InstallationView | null> {
   const row = await rowOf(d1, tenantId, id);
   return row ? viewOf(row) : null;
+}
+
+/**
+ * The installation's secret fields: those its version marks `writeOnly`, and every field once sealed,
+ * which stays sealed (and masked) even if a later version stopped marking it.
+ */
+export function sealedFields(row: Pick<Row, "secret_fields">, connection: unknown): Set<string> {
+  return new Set([...secretFieldsOf(connection), ...(JSON.parse(row.secret_fields) as string[])]);
 }
 
 /** The settings an installation runs with, secrets decrypted (never to be shown or logged). */

@@ -7,7 +7,7 @@
  * Problems are paths into the manifest (`manifest.operators[1].input.properties.url`).
  */
 import { privateNetworkAllowed, refusalFor } from "@updraft/plugin-sdk/network";
-import { PublishedManifest } from "@updraft/plugin-sdk/protocol";
+import { PublishedManifest, parseDuration } from "@updraft/plugin-sdk/protocol";
 import validVersion from "semver/functions/valid.js";
 import { jsonSchemaProblems } from "../engine/json-schema";
 import { type FieldError, formatPath } from "../problem";
@@ -124,7 +124,7 @@ export function checkManifest(
   // Canonical only ("v1.0.0", " 1.0.0 " and build metadata would be other rows of the same version).
   if (validVersion(manifest.version) !== manifest.version || manifest.version.includes("+"))
     errors.push({ path: "manifest.version", message: "must be a semver version, e.g. 1.2.0" });
-  errors.push(...misplacedSecrets(manifest.connection));
+  errors.push(...misplacedSecrets(manifest.connection), ...catalogProblems(manifest));
   const schemas: Array<[Array<string | number>, unknown]> = [
     [["connection"], manifest.connection],
     ...manifest.operators.flatMap(
@@ -141,6 +141,34 @@ export function checkManifest(
     if (errors.length >= 50) break;
   }
   return errors.length === 0 ? { ok: true, manifest } : { ok: false, errors };
+}
+
+/** The longest default timeout an operator may declare, as a spec's durations (a run has no end otherwise). */
+const MAX_OPERATOR_TIMEOUT_MS = 30 * 86_400_000;
+const ICON = /^(https:\/\/|data:image\/(png|svg\+xml|jpeg|gif|webp);base64,)/;
+
+/**
+ * What the runner and the dashboard rely on beyond the shape: at least one operator, each with a
+ * timeout between 1 ms and 30 days (a missing deadline would let a 202 without callback hold a slot
+ * forever), and an icon and homepage that are https (or an inline image), never `javascript:`.
+ */
+function catalogProblems(manifest: PublishedManifest): FieldError[] {
+  const errors: FieldError[] = [];
+  if (manifest.operators.length === 0)
+    errors.push({ path: "manifest.operators", message: "a plugin needs at least one operator" });
+  for (const [i, operator] of manifest.operators.entries()) {
+    const ms = parseDuration(operator.timeout);
+    if (ms === null || ms <= 0 || ms > MAX_OPERATOR_TIMEOUT_MS)
+      errors.push({
+        path: formatPath(["manifest", "operators", i, "timeout"]),
+        message: "must be a duration between 1ms and 30d, e.g. 30s or 1h30m",
+      });
+  }
+  if (manifest.icon !== null && !ICON.test(manifest.icon))
+    errors.push({ path: "manifest.icon", message: "must be an https URL or a data:image/…;base64 URL" });
+  if (manifest.homepage !== null && !manifest.homepage.startsWith("https://"))
+    errors.push({ path: "manifest.homepage", message: "must be an https URL" });
+  return errors.slice(0, 20);
 }
 
 /** Why a JSON value is too deep or too big to be a manifest, or null. An explicit stack: no recursion. */

@@ -56,7 +56,11 @@ export async function publish(d1: D1Database, p: Publication, now = new Date()):
     return { kind: "conflict", detail: `The plugin name "${manifest.name}" belongs to another publisher.` };
   const existing = await digestOf(d1, manifest.name, manifest.version);
   if (existing !== undefined) {
-    if (existing === digest) return { kind: "unchanged", name: manifest.name, version: manifest.version };
+    if (existing === digest) {
+      // Repairs a latest_version left stale by a refresh that failed after an earlier publication.
+      await refreshLatest(d1, manifest.name, now.toISOString());
+      return { kind: "unchanged", name: manifest.name, version: manifest.version };
+    }
     return {
       kind: "conflict",
       detail: `Version ${manifest.version} of "${manifest.name}" is already published with a different manifest; versions are immutable, so publish a new version.`,
@@ -196,6 +200,8 @@ async function refreshLatest(d1: D1Database, name: string, at: string): Promise<
       updated_at: at,
     })
     .where("name", "=", name)
+    // Versions are immutable: the row is right whenever it names the latest one already.
+    .where((eb) => eb.or([eb("latest_version", "is", null), eb("latest_version", "!=", latest)]))
     .execute();
 }
 

@@ -34,7 +34,6 @@ export async function tenantPlugins(env: Env, tenantId: string): Promise<Map<str
       .select([
         "plugins.name",
         "plugin_versions.version",
-        "plugin_versions.manifest",
         "plugin_versions.base_url",
         "plugin_versions.binding",
       ])
@@ -54,39 +53,99 @@ export async function tenantPlugins(env: Env, tenantId: string): Promise<Map<str
         "installations.version",
         "installations.config",
         "installations.secrets",
-        "plugin_versions.manifest",
         "plugin_versions.base_url",
         "plugin_versions.binding",
       ])
       .where("installations.tenant_id", "=", tenantId)
       .execute(),
   ]);
+  const manifests = await manifestsOf(env.DB, [
+    ...firstParty.map((row) => ({ plugin: row.name, version: row.version })),
+    ...installed,
+  ]);
   const out = new Map<string, Installed>();
   for (const row of firstParty) {
     const endpoint = endpointOf(row);
-    if (endpoint)
+    const manifest = manifests.get(versionKey(row.name, row.version));
+    if (endpoint && manifest)
       out.set(row.name, {
         name: row.name,
         plugin: row.name,
         version: row.version,
-        manifest: JSON.parse(row.manifest),
+        manifest,
         endpoint,
         connection: null,
       });
   }
   for (const row of installed) {
     const endpoint = endpointOf(row);
-    if (!endpoint) continue;
+    const manifest = manifests.get(versionKey(row.plugin, row.version));
+    if (!endpoint || !manifest) continue;
     out.set(row.name, {
       name: row.name,
       plugin: row.plugin,
       version: row.version,
-      manifest: JSON.parse(row.manifest),
+      manifest,
       endpoint,
       connection: { installation_id: row.id, config: row.config, secrets: row.secrets },
     });
   }
   return out;
+}
+
+const versionKey = (plugin: string, version: string) => `${plugin}@${version}`;
+
+/**
+ * Parsed manifests, per isolate: versions are immutable, so a manifest read once is good for ever.
+ * Bounded by the bytes of their text (oldest out first), since isolates are shared by tenants.
+ */
+const parsed = new Map<string, { manifest: PublishedManifest; bytes: number }>();
+const MAX_CACHED_BYTES = 8 * 1024 * 1024;
+let cachedBytes = 0;
+
+/** The manifests of these versions, each read from D1 and parsed once however many names use it. */
+async function manifestsOf(
+  d1: D1Database,
+  versions: ReadonlyArray<{ plugin: string; version: string }>,
+): Promise<Map<string, PublishedManifest>> {
+  const out = new Map<string, PublishedManifest>();
+  const missing = new Map<string, { plugin: string; version: string }>();
+  for (const { plugin, version } of versions) {
+    const key = versionKey(plugin, version);
+    const hit = parsed.get(key);
+    if (hit) out.set(key, hit.manifest);
+    else missing.set(key, { plugin, version });
+  }
+  const wanted = [...missing.values()];
+  // D1 binds at most 100 parameters: two per version.
+  for (let i = 0; i < wanted.length; i += 40) {
+    const chunk = wanted.slice(i, i + 40);
+    const rows = await db(d1)
+      .selectFrom("plugin_versions")
+      .select(["plugin", "version", "manifest"])
+      .where((eb) =>
+        eb.or(chunk.map((v) => eb.and([eb("plugin", "=", v.plugin), eb("version", "=", v.version)]))),
+      )
+      .execute();
+    for (const row of rows) {
+      const key = versionKey(row.plugin, row.version);
+      const manifest = JSON.parse(row.manifest) as PublishedManifest;
+      out.set(key, manifest);
+      remember(key, manifest, row.manifest.length);
+    }
+  }
+  return out;
+}
+
+function remember(key: string, manifest: PublishedManifest, bytes: number): void {
+  if (bytes > MAX_CACHED_BYTES / 4 || parsed.has(key)) return;
+  parsed.set(key, { manifest, bytes });
+  cachedBytes += bytes;
+  for (const [old, entry] of parsed) {
+    if (cachedBytes <= MAX_CACHED_BYTES) break;
+    parsed.delete(old);
+    cachedBytes -= entry.bytes;
+  }
 }
 
 /** The bindings a spec's runs need: one per name its tasks use that the tenant has. */

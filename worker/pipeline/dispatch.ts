@@ -8,7 +8,14 @@ import { render } from "../engine/render";
 import { type Invocation, invokeOperator } from "../runner/invoke";
 import { failure, type Outcome } from "../runner/outcome";
 import type { Plans } from "./plans";
-import { LEGACY_CORE, openConnection, type PluginBinding, type PluginTable, transportFor } from "./plugins";
+import {
+  LEGACY_CORE,
+  openConnection,
+  type PluginBinding,
+  type PluginTable,
+  pinsRef,
+  transportFor,
+} from "./plugins";
 import { remoteBatchOf } from "./pump";
 import { buildScope, loadSecrets, MissingSecret, redact, secretNames } from "./scope";
 import type { Store } from "./store";
@@ -115,20 +122,48 @@ export async function dispatch(deps: Deps, job: DispatchJob): Promise<Answer | n
 }
 
 /**
+ * What an answer that arrives outside its dispatch (a callback, a Dispatcher's late report) must not
+ * keep: the task's tenant secrets and its pinned connection's secret settings, as dispatch redacts.
+ * Best effort: a secret deleted since, or a key that no longer opens, leaves nothing to redact with.
+ */
+export async function secretsOfAnswer(
+  deps: Omit<Deps, "now">,
+  run: string,
+  version: number,
+  taskId: string,
+): Promise<string[]> {
+  const task = deps.plans.task(version, taskId);
+  const uses = parseUses(task.uses);
+  const binding = uses ? pinned(deps, run, uses.plugin) : undefined;
+  const values: string[] = [];
+  const names = secretNamesOf(task);
+  try {
+    if (names.size > 0)
+      values.push(...Object.values(await loadSecrets(deps.env, deps.identity.tenant_id, names)));
+  } catch {
+    // deleted since the dispatch
+  }
+  try {
+    if (binding) {
+      const opened = await openConnection(deps.env, deps.identity.tenant_id, deps.plugins.dataKey(), binding);
+      values.push(...opened.secrets);
+    }
+  } catch {
+    // the installation's key no longer opens (rotated)
+  }
+  return values;
+}
+
+/**
  * The binding a run pinned for a name when it was created; a run created before runs pinned their
  * plugins uses what the object holds now (or, before it was ever told, `core` as it always was).
  */
-function pinned(deps: Deps, run: string, name: string): PluginBinding | undefined {
+function pinned(deps: Pick<Deps, "store" | "plugins">, run: string, name: string): PluginBinding | undefined {
   const ref = pinsRef(run);
   const pins = deps.store.blobs([ref]).get(ref) as PluginBinding[] | undefined;
   if (pins) return pins.find((pin) => pin.name === name);
   const known = deps.plugins.all();
   return known ? known.get(name) : name === "core" ? LEGACY_CORE : undefined;
-}
-
-/** Where a run's pinned plugin bindings are kept (a blob of the run). */
-export function pinsRef(run: string): string {
-  return `plugins:${run}`;
 }
 
 /** A task's secret names, per task object of the cached plan: the templates do not change. */

@@ -6,15 +6,14 @@ import { createRun, parseTaskKey, type RunEvent, type RunState } from "../engine
 import { type Outcome, PluginResult, toOutcome } from "../runner/outcome";
 import { tenantStub } from "../tenant/address";
 import type { AuditRecord } from "./audit";
-import { answer, dispatch, pinsRef } from "./dispatch";
+import { answer, dispatch, secretsOfAnswer } from "./dispatch";
 import { evaluateGate } from "./evaluate";
 import { Inbox } from "./inbox";
 import { Live } from "./live";
 import { Plans } from "./plans";
-import { PluginTable } from "./plugins";
+import { PluginTable, pinsRef } from "./plugins";
 import { Pump } from "./pump";
 import { type CallbackRow, Records } from "./records";
-import { loadSecrets, secretNames } from "./scope";
 import { Slots } from "./slots";
 import { Store, type StoredRun } from "./store";
 import { Summaries } from "./summaries";
@@ -177,16 +176,13 @@ export class Driver {
   /** An answer that arrived outside a dispatch job: redact with the task's secrets, then one transition. */
   private async deliverOutcome(row: CallbackRow, outcome: Outcome): Promise<void> {
     const stored = this.store.run(row.run);
-    const task = stored && this.plans.task(stored.version, row.key.replace(/\[\d+\]$/, ""));
-    const names = task ? secretNames(task.with) : new Set<string>();
     const identity = this.store.identity();
-    let secrets: string[] = [];
-    try {
-      if (names.size > 0 && identity)
-        secrets = Object.values(await loadSecrets(this.env, identity.tenant_id, names));
-    } catch {
-      // A secret deleted since the dispatch: nothing left to redact with; the result still counts.
-    }
+    const key = parseTaskKey(row.key);
+    const deps = { env: this.env, store: this.store, plans: this.plans, plugins: this.plugins };
+    const secrets =
+      stored && identity && key
+        ? await secretsOfAnswer({ ...deps, identity }, row.run, stored.version, key.task)
+        : [];
     await this.inbox.deliver(row.run, answer(row, outcome, secrets));
   }
 

@@ -38,10 +38,11 @@ export type PluginBinding = {
 export const LEGACY_CORE: PluginBinding = {
   name: "core",
   plugin: "core",
-  version: "1.0.0",
+  version: "1.1.0",
   endpoint: { binding: "PLUGIN_CORE" },
   operators: {
     http: { timeout_ms: 60_000, context: false },
+    "http-sensor": { timeout_ms: 60_000, context: false },
     transform: { timeout_ms: 10_000, context: true },
     noop: { timeout_ms: 10_000, context: false },
     sleep: { timeout_ms: 10_000, context: false },
@@ -49,6 +50,11 @@ export const LEGACY_CORE: PluginBinding = {
   },
   connection: null,
 };
+
+/** Where a run's pinned plugin bindings are kept (a blob of the run). */
+export function pinsRef(run: string): string {
+  return `plugins:${run}`;
+}
 
 /** The bindings the object was last told, stored in its `meta` table. */
 export class PluginTable {

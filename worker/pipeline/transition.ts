@@ -82,7 +82,7 @@ export class Transitions {
       this.store.transaction(() => this.alwaysAll(runId, items));
       return { kind: "not_found" };
     }
-    const plan = this.plans.plan(stored.version);
+    const plan = this.plans.planOfRun(runId, stored.version);
     const events = items.map((item) => item.event);
     const capacity = this.slots.capacityFor(runId, stored.version);
     const context = capacity === undefined ? { now } : { now, capacity };

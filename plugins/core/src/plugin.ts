@@ -2,6 +2,7 @@
 import { definePlugin } from "@updraft/plugin-sdk";
 import { fail } from "./operators/fail.ts";
 import { http } from "./operators/http.ts";
+import { httpSensor } from "./operators/http-sensor.ts";
 import { noop } from "./operators/noop.ts";
 import { sleep } from "./operators/sleep.ts";
 import { transform } from "./operators/transform.ts";
@@ -16,12 +17,12 @@ const ICON =
 
 export const core = definePlugin({
   name: "core",
-  version: "1.0.0",
+  version: "1.1.0",
   title: "Core",
   description:
-    "Built-in operators: HTTP requests, JSONata transforms, sleeps, no-ops and deliberate failures.",
+    "Built-in operators: HTTP requests, an HTTP sensor, JSONata transforms, sleeps, no-ops and deliberate failures.",
   categories: ["core", "utility"],
   icon: ICON,
   homepage: "https://github.com/updraft/updraft/tree/main/plugins/core",
-  operators: [http, transform, noop, sleep, fail],
+  operators: [http, httpSensor, transform, noop, sleep, fail],
 });

@@ -15,7 +15,7 @@ describe("GET /manifest", () => {
     expect(body).toMatchObject({
       protocol: 1,
       name: "core",
-      version: "1.0.0",
+      version: "1.1.0",
       title: "Core",
       homepage: expect.any(String),
     });
@@ -24,6 +24,7 @@ describe("GET /manifest", () => {
     const operators = body.operators as Array<Record<string, unknown>>;
     expect(operators.map((op) => [op.name, op.kind, op.timeout])).toEqual([
       ["http", "action", "60s"],
+      ["http-sensor", "sensor", "60s"],
       ["transform", "action", "10s"],
       ["noop", "action", "10s"],
       ["sleep", "sensor", "10s"],

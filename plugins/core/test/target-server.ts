@@ -69,6 +69,13 @@ async function answer(request: IncomingMessage, response: ServerResponse): Promi
       response.writeHead(Number(param("code") ?? "302"), { location: param("to") ?? "/echo" });
       response.end();
       return;
+    case "/export": {
+      // An export that is running until `ready_at` (ms since the epoch), then done.
+      const done = Date.now() >= Number(param("ready_at") ?? "0");
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(JSON.stringify(done ? { state: "done", rows: 3 } : { state: "running" }));
+      return;
+    }
     case "/slow":
       setTimeout(() => response.end("late"), Number(param("ms") ?? "2000"));
       return;

@@ -112,6 +112,12 @@ describe("retries in a run", () => {
     expect(h.instance("a")).toMatchObject({ due_at: h.now + 1_000 });
   });
 
+  it("pokes a sensor that asks for no wait at all after 250 ms, not in a busy loop", () => {
+    const h = new Harness(pipeline([{ id: "s" }]));
+    h.answer("s", { status: "waiting", retry_after_ms: 0 });
+    expect(h.instance("s")).toMatchObject({ status: "waiting", due_at: h.now + 250 });
+  });
+
   it("waits for a slot when the retry comes due while the run is at its cap", () => {
     const spec = pipeline([{ id: "a", retries: 1, retry_delay: "1s" }, { id: "b" }], {
       concurrency: { max_active_tasks: 1 },

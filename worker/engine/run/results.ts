@@ -49,7 +49,8 @@ function applyOutcome(
       d.setInstance(task, index, { ...common, status: "running", deadline_at: instance.deadline_at });
       return null;
     case "waiting": {
-      const due_at = d.now + Math.max(0, outcome.retry_after_ms);
+      // A floor: a plugin that answers "poke again in 0 ms" must not turn a sensor into a busy loop.
+      const due_at = d.now + Math.max(MIN_POKE_MS, outcome.retry_after_ms);
       d.setInstance(task, index, { ...common, status: "waiting", due_at });
       return null;
     }
@@ -62,6 +63,8 @@ function applyOutcome(
 
 /** The shortest wait a plugin's Retry-After can ask for. */
 const MIN_RETRY_AFTER_MS = 1_000;
+/** The shortest interval between two pokes of a sensor. */
+const MIN_POKE_MS = 250;
 
 /** A retryable failure with attempts left backs off; anything else is final. */
 function fail(

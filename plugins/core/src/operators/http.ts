@@ -3,12 +3,10 @@
  * errors, timeouts), non-retryable when the request itself is wrong (other 4xx, refused destination).
  */
 
-import { defineOperator, duration, NonRetriableError, parseDuration } from "@updraft/plugin-sdk";
-import { privateNetworkAllowed, refusalFor } from "@updraft/plugin-sdk/network";
+import { defineOperator, duration, parseDuration } from "@updraft/plugin-sdk";
 import { z } from "zod";
-import { type JsonValue, requestInit, targetUrl } from "../http/request.ts";
-import { decodeBody, raiseForStatus, readCapped } from "../http/response.ts";
-import { send } from "../http/send.ts";
+import { exchange } from "../http/exchange.ts";
+import { raiseForStatus } from "../http/response.ts";
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -44,30 +42,13 @@ export const http = defineOperator({
   timeout: "60s",
   async run(ctx) {
     const { input } = ctx;
-    const timeoutMs = parseDuration(input.timeout) ?? 30_000;
-    const allowPrivate = privateNetworkAllowed(ctx.env);
-    const { headers, body } = requestInit(input);
-    // The key is the same on every retry and redelivery of this task instance, so a target that honours
-    // the IETF `Idempotency-Key` header can dedupe a repeated call. A key the task sets itself wins.
-    if (!headers.has("idempotency-key")) headers.set("idempotency-key", ctx.invocation.idempotency_key);
-    const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
-    const guard = (url: URL) => (allowPrivate ? null : refusalFor(url));
-    let sent: { response: Response; url: URL; body: JsonValue };
-    try {
-      const { response, url } = await send(targetUrl(input), {
-        method: input.method,
-        headers,
-        body,
-        signal,
-        guard,
-      });
-      const contentType = response.headers.get("content-type");
-      sent = { response, url, body: decodeBody(await readCapped(response), contentType) };
-    } catch (thrown) {
-      if (thrown instanceof NonRetriableError) throw thrown;
-      if (signal.aborted) throw new Error(`the request timed out after ${input.timeout}`);
-      throw new Error(`the request failed: ${thrown instanceof Error ? thrown.message : String(thrown)}`);
-    }
+    const sent = await exchange(input, {
+      env: ctx.env,
+      signal: ctx.signal,
+      timeoutMs: parseDuration(input.timeout) ?? 30_000,
+      timeoutLabel: input.timeout,
+      idempotencyKey: ctx.invocation.idempotency_key,
+    });
     const { response, url } = sent;
     // Log the path only: query strings often carry tokens.
     ctx.log("info", `${input.method} ${url.origin}${url.pathname} → ${response.status}`);

@@ -8,12 +8,12 @@ import { newSecrets } from "./scripts/dev-vars.mjs";
 // The Worker's static assets directory must exist even when the dashboard has not been built.
 mkdirSync("web/build", { recursive: true });
 
-/** The core plugin Worker, bundled as `wrangler deploy` would, so tests call the real thing. */
-function bundleCorePlugin(): string {
-  const outdir = resolve(".tmp/plugin-core");
+/** A first-party plugin Worker, bundled as `wrangler deploy` would, so tests call the real thing. */
+function bundlePlugin(name: string): string {
+  const outdir = resolve(`.tmp/plugin-${name}`);
   execFileSync(
     "npx",
-    ["wrangler", "deploy", "--dry-run", "-c", "plugins/core/wrangler.toml", "--outdir", outdir],
+    ["wrangler", "deploy", "--dry-run", "-c", `plugins/${name}/wrangler.toml`, "--outdir", outdir],
     {
       stdio: "ignore",
       env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
@@ -43,15 +43,15 @@ export default defineConfig(async () => {
           bindings: { TEST_MIGRATIONS: migrations, ...secrets, UPDRAFT_ALLOW_PRIVATE_NETWORK: "true" },
           serviceBindings: { MISBEHAVING_PLUGIN: "misbehaving-plugin" },
           workers: [
-            {
+            ...["core", "s3"].map((name) => ({
               ...runtime,
-              name: "updraft-plugin-core",
-              scriptPath: bundleCorePlugin(),
+              name: `updraft-plugin-${name}`,
+              scriptPath: bundlePlugin(name),
               bindings: {
                 UPDRAFT_JWKS: publicJwks(secrets.SIGNING_KEY),
                 UPDRAFT_ALLOW_PRIVATE_NETWORK: "true",
               },
-            },
+            })),
             { ...runtime, name: "misbehaving-plugin", scriptPath: "test/fixtures/misbehaving-plugin.js" },
           ],
         },

@@ -1,8 +1,9 @@
 // Runs the SDK's conformance kit (plugins/sdk/conformance-cli.ts) against real plugins over HTTP: each
-// plugin in PLUGINS is started on a free port trusting a key pair made for this run, checked, and
-// stopped (its whole process group), one after another. Prints every plugin's check lines under a
-// heading and exits 1 if any check failed or a plugin did not start.
-//   node scripts/conformance.mjs [core] [jobs]     (names pick plugins; none means all)
+// plugin in PLUGINS (the first-party Workers and the jobs example) is started on a free port trusting a
+// key pair made for this run, checked, and stopped (its whole process group), one after another.
+// Prints every plugin's check lines under a heading and exits 1 if any check failed or a plugin did
+// not start.
+//   node scripts/conformance.mjs [core] [s3] [jobs]     (names pick plugins; none means all)
 import { spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -24,39 +25,47 @@ const READY_TIMEOUT_MS = 60_000;
  * }} PluginUnderTest
  */
 
+/**
+ * A first-party plugin Worker under `wrangler dev`, on its own.
+ * @param {string} id its folder in plugins/
+ * @returns {PluginUnderTest}
+ */
+const firstParty = (id) => ({
+  id,
+  name: `${id} (plugins/${id} under wrangler dev)`,
+  start: (ports, jwks, scratch) => ({
+    command: "npx",
+    args: [
+      "wrangler",
+      "dev",
+      "-c",
+      `plugins/${id}/wrangler.toml`,
+      "--port",
+      String(ports.http),
+      "--inspector-port",
+      String(ports.spare),
+      "--persist-to",
+      scratch,
+      // wrangler splits `--var` at the first colon only, so the JSON arrives intact. Keys inline win
+      // over the PLATFORM binding, which nothing serves here; the network switch is production's.
+      "--var",
+      `UPDRAFT_JWKS:${jwks}`,
+      "--var",
+      "UPDRAFT_ALLOW_PRIVATE_NETWORK:false",
+      "--show-interactive-dev-session=false",
+    ],
+    env: {
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      WRANGLER_SEND_METRICS: "false",
+      X_LOCAL_OBSERVABILITY: "false",
+    },
+  }),
+});
+
 /** @type {PluginUnderTest[]} */
 const PLUGINS = [
-  {
-    id: "core",
-    name: "core (plugins/core under wrangler dev)",
-    start: (ports, jwks, scratch) => ({
-      command: "npx",
-      args: [
-        "wrangler",
-        "dev",
-        "-c",
-        "plugins/core/wrangler.toml",
-        "--port",
-        String(ports.http),
-        "--inspector-port",
-        String(ports.spare),
-        "--persist-to",
-        scratch,
-        // wrangler splits `--var` at the first colon only, so the JSON arrives intact. Keys inline win
-        // over core's PLATFORM binding, which nothing serves here; the network switch is production's.
-        "--var",
-        `UPDRAFT_JWKS:${jwks}`,
-        "--var",
-        "UPDRAFT_ALLOW_PRIVATE_NETWORK:false",
-        "--show-interactive-dev-session=false",
-      ],
-      env: {
-        CLOUDFLARE_CF_FETCH_ENABLED: "false",
-        WRANGLER_SEND_METRICS: "false",
-        X_LOCAL_OBSERVABILITY: "false",
-      },
-    }),
-  },
+  firstParty("core"),
+  firstParty("s3"),
   {
     id: "jobs",
     name: "jobs (plugins/examples/jobs, written without the SDK)",

@@ -12,6 +12,7 @@ import { methodIndex } from "./allowed-methods";
 import { auditApi } from "./api/audit";
 import { authApi } from "./api/auth";
 import { backfillApi } from "./api/backfill";
+import { blueprintsApi } from "./api/blueprints";
 import { callbacksApi } from "./api/callbacks";
 import { deliveriesApi } from "./api/deliveries";
 import { hookSecretsApi } from "./api/hook-secrets";
@@ -98,6 +99,7 @@ const routes = app
   .route("/api/tenants", publicationsApi)
   .route("/api/tenants", installationsApi)
   .route("/api/marketplace", marketplaceApi)
+  .route("/api/blueprints", blueprintsApi)
   .route("/api/callbacks", callbacksApi)
   .route("/api/invitations", invitationsApi)
   .route("/hooks", hooksIngress);

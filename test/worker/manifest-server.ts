@@ -181,8 +181,59 @@ async function operator(
   });
 }
 
+/** What `POST /target/sink/{name}` received, by name. */
+const sinks = new Map<string, unknown[]>();
+
+/**
+ * `/target/…`: a service the blueprints' `core/http` tasks call (test/worker/blueprints.test.ts):
+ * `items` (a file listing), `records` (a day's records), `export?ready_at=ms` (running, then done),
+ * `status?code=n`, and `sink/{name}` (POST records the JSON body, GET lists what it received).
+ */
+async function target(request: IncomingMessage, response: ServerResponse) {
+  const url = new URL(request.url ?? "/", "http://target");
+  const [, , what = "", name = ""] = url.pathname.split("/");
+  switch (what) {
+    case "items":
+      return send(response, 200, {
+        items: [
+          { name: "a.csv", size: 2048 },
+          { name: "b.csv", size: 1024 },
+          { name: "c.csv", size: 512 },
+        ],
+      });
+    case "records":
+      return send(response, 200, {
+        records: [
+          { id: 1, amount: 1.5 },
+          { id: 2, amount: 0.25 },
+        ],
+      });
+    case "export": {
+      const done = Date.now() >= Number(url.searchParams.get("ready_at") ?? "0");
+      return send(response, 200, done ? { state: "done", rows: 42 } : { state: "running" });
+    }
+    case "status":
+      return send(response, Number(url.searchParams.get("code") ?? "500"), { error: "as asked" });
+    case "sink": {
+      if (request.method === "GET") return send(response, 200, sinks.get(name) ?? []);
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(Buffer.from(chunk));
+      const list = sinks.get(name) ?? [];
+      list.push(JSON.parse(Buffer.concat(chunks).toString("utf8") || "null"));
+      sinks.set(name, list);
+      return send(response, 201, { ok: true });
+    }
+    default:
+      return send(response, 404, { error: "no such target" });
+  }
+}
+
 export default async function setup(project: TestProject) {
   const server = createServer((request, response) => {
+    if (request.url?.startsWith("/target/")) {
+      void target(request, response);
+      return;
+    }
     // /{case}/{name}/{version}/manifest and /{case}/{name}/{version}/connection/test
     const [, kind = "", name = "acme", version = "1.0.0", last, more] = (request.url ?? "/").split("/");
     if (kind === "calls" && request.method === "GET") return send(response, 200, calls.get(name) ?? []);

@@ -47,7 +47,7 @@ describe("spec checks against installed plugins", () => {
 
   it("refuses a version range the installed plugin does not satisfy", async () => {
     const errors = await saveRefused(
-      'name: x\ntasks:\n  - id: a\n    uses: "core/noop@>=2 <3"\n  - id: b\n    uses: core/noop@~1.0\n',
+      'name: x\ntasks:\n  - id: a\n    uses: "core/noop@>=2 <3"\n  - id: b\n    uses: core/noop@^1.0\n',
     );
     expect(errors).toEqual([
       {

@@ -153,9 +153,10 @@ export const installationsApi = newApi()
       const row = await rowOf(c.env.DB, scope.tenant.id, id);
       if (!row) throw problems.notFound("installation");
       const version = await visibleVersion(c.env.DB, scope.tenant.id, row.plugin, row.version);
-      const transport = version.kind === "found" ? transportOf(c.env, version) : null;
-      if (version.kind !== "found" || !transport)
+      if (version.kind !== "found")
         return c.json({ ok: false, detail: `${row.plugin}@${row.version} is no longer available.` }, 200);
+      const transport = transportOf(c.env, version);
+      if (typeof transport === "string") return c.json({ ok: false, detail: transport }, 200);
       // Counted only when the plugin is about to be called.
       const turn = await takeTurn(c.env.DB, connectionTestLimits(scope.tenant.id, row.id));
       if (turn.kind === "refused") throw problems.rateLimited(turn.detail, turn.retryAfterSeconds);

@@ -7,7 +7,6 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { MarketplaceQuery, PluginList, PluginPage, PluginVersionView } from "../contracts/marketplace";
-import { db } from "../db/client";
 import { publishFirstParty } from "../marketplace/first-party";
 import { listPlugins, pluginPage, pluginVersion, type Viewer } from "../marketplace/listing";
 import { problems } from "../problem";
@@ -74,10 +73,5 @@ async function viewerOf(c: Context<AppEnv>): Promise<Viewer> {
   const principal = requirePrincipal(c);
   await publishFirstParty(c.env).catch((error) => console.error("first-party plugins not published", error));
   if (principal.kind === "token") return { tenantIds: [principal.tenant.id] };
-  const rows = await db(c.env.DB)
-    .selectFrom("memberships")
-    .select("tenant_id")
-    .where("user_id", "=", principal.user.id)
-    .execute();
-  return { tenantIds: rows.map((r) => r.tenant_id) };
+  return { userId: principal.user.id };
 }

@@ -21,9 +21,11 @@ import { RECONCILE_RETRY_MS } from "./schedules";
 /**
  * Subrequests one re-sync makes at most (the page's query brings what D1 holds and the latest version's
  * spec): the triggers and the tenant secrets they name (hooks/triggers.ts hookConfigs), the
- * tenant's plugins, two queries (marketplace/resolve.ts), the object's sync and its acknowledgement.
+ * tenant's plugins (marketplace/resolve.ts: two queries, and a third for manifests this isolate has
+ * not parsed yet — more only past 40 distinct versions), the object's sync and its acknowledgement.
+ * First-party plugins are not published from here (requests do), so that costs nothing.
  */
-const RESYNC_COST = 6;
+const RESYNC_COST = 7;
 /** This pass's own: the page's query and the failures' bookkeeping batch. */
 const PAGE_COST = 2;
 /**
@@ -50,7 +52,11 @@ export async function resyncBehind(env: Env, now: number, budget: number): Promi
       const tenant = { id: row.tenant_id, slug: row.tenant_slug, dataKey: row.data_key };
       const known =
         row.spec === null ? undefined : { version: row.latest_version, spec: storedSpec(row.spec) };
-      await syncObject(env, tenant, { id: row.id, slug: row.slug }, origin, { state: row, known });
+      await syncObject(env, tenant, { id: row.id, slug: row.slug }, origin, {
+        state: row,
+        known,
+        publishFirstParty: false,
+      });
       report.synced++;
     } catch (error) {
       report.failed++;

@@ -5,14 +5,11 @@
  * into its detail is masked before anyone sees it.
  */
 import { type ConnectionTest, ConnectionTestResult } from "@updraft/plugin-sdk/protocol";
+import { transportFor } from "../pipeline/plugins";
 import { readLimited } from "../read-limited";
+import { redact } from "../redact";
 import { signRequest } from "../runner/sign";
-import {
-  firstPartyBinding,
-  httpsTransport,
-  type PluginTransport,
-  serviceTransport,
-} from "../runner/transport";
+import type { PluginTransport } from "../runner/transport";
 import { MASK } from "./connection";
 
 export const CONNECTION_TEST_MS = 15_000;
@@ -24,17 +21,24 @@ export type TestResult = { ok: boolean; detail: string };
 /** A plugin version's transport and the name it publishes, which the signed test body names. */
 export type ConnectionTarget = PluginTransport & { readonly plugin: string };
 
-/** How a version is reached: its published base URL, or its first-party service binding. */
+/**
+ * How a version is reached, as a run would reach it (pipeline/plugins.ts transportFor: the same
+ * private-network rule): its published base URL or its first-party binding; a reason when it cannot be.
+ */
 export function transportOf(
   env: Env,
   where: { base_url: string | null; binding: string | null; manifest: { name: string } },
-): ConnectionTarget | null {
+): ConnectionTarget | string {
   const plugin = where.manifest.name;
-  if (where.base_url !== null) return { ...httpsTransport(where.base_url), plugin };
-  const fetcher = where.binding === null ? null : firstPartyBinding(env, where.binding);
-  return fetcher && where.binding
-    ? { ...serviceTransport(where.binding.slice("PLUGIN_".length).toLowerCase(), fetcher), plugin }
-    : null;
+  const endpoint =
+    where.base_url !== null
+      ? { base_url: where.base_url }
+      : where.binding !== null
+        ? { binding: where.binding }
+        : null;
+  if (!endpoint) return `plugin ${plugin} has no endpoint`;
+  const transport = transportFor(env, { plugin, endpoint });
+  return typeof transport === "string" ? transport : { ...transport, plugin };
 }
 
 export async function testConnection(
@@ -94,12 +98,8 @@ function parseJson(text: string): unknown {
 
 /** The detail, bounded, with any secret value it repeats masked. */
 function scrub(detail: string, secrets: readonly unknown[]): string {
-  let text = detail;
-  for (const secret of secrets) {
-    if (typeof secret === "string" && secret.length >= 4) text = text.split(secret).join(MASK);
-  }
   // Cut after masking: a secret across the cut would otherwise leave a prefix of itself behind.
-  return text.slice(0, MAX_DETAIL_CHARS);
+  return redact(detail, secrets, MASK).slice(0, MAX_DETAIL_CHARS);
 }
 
 function failed(detail: string): TestResult {

@@ -2,7 +2,8 @@
  * First-party plugins are the service bindings named `PLUGIN_*` in wrangler.toml; each is published
  * into the marketplace from its own manifest (no catalogue entry is written by hand, and no plugin is
  * named here). An isolate publishes them before it first shows the marketplace, and again at most
- * every REPUBLISH_MS, so a deploy with a new plugin version shows it; the cron does it too.
+ * every REPUBLISH_MS, so a deploy with a new plugin version shows it; so does every save and sync a
+ * request makes (marketplace/resolve.ts). The cron does not: its subrequests are budgeted.
  */
 import { firstPartyBindings, serviceTransport } from "../runner/transport";
 import { readManifest } from "./manifest-reader";

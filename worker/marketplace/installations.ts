@@ -12,7 +12,7 @@ import type { InstallationsTable } from "../db/schema";
 import type { FieldError } from "../problem";
 import { masked, mergeSettings, secretFieldsOf, settingsProblems, splitSettings } from "./connection";
 import { publishFirstParty } from "./first-party";
-import { bumpUsers, pipelinesUsing, usesBrokenBy } from "./users";
+import { bumpUsers, nobodyUses, pipelinesUsing, usesBrokenBy } from "./users";
 import { visibleTo } from "./visibility";
 
 /** Installations one tenant may have. */
@@ -62,7 +62,7 @@ export async function visibleVersion(d1: D1Database, tenantId: string, plugin: s
     .selectFrom("plugins")
     .select(["latest_version"])
     .where("name", "=", plugin)
-    .where(visibleTo([tenantId]))
+    .where(visibleTo({ tenantIds: [tenantId] }))
     .executeTakeFirst();
   if (!owner) return { kind: "no_plugin" as const };
   const wanted = version ?? owner.latest_version;
@@ -214,14 +214,24 @@ export async function deleteInstallation(
   const users = await pipelinesUsing(d1, tenant.id, row.name);
   if (users.length > 0) return { kind: "in_use", name: row.name, pipelines: users.map((u) => u.slug) };
   const d = db(d1);
-  await batch(d1, [
-    d.deleteFrom("installations").where("id", "=", id).where("tenant_id", "=", tenant.id),
+  // Written under the same condition, so a pipeline saved since the check keeps its installation.
+  const [deleted] = await batch(d1, [
+    d
+      .deleteFrom("installations")
+      .where("id", "=", id)
+      .where("tenant_id", "=", tenant.id)
+      .where(nobodyUses(tenant.id, row.name)),
     auditIfChanged(
       d,
       event(tenant, who, "installation.deleted", `${row.name} (${row.plugin}@${row.version})`),
       new Date(),
     ),
   ]);
+  if ((deleted?.meta.changes ?? 0) === 0) {
+    const since = await pipelinesUsing(d1, tenant.id, row.name);
+    if (since.length > 0) return { kind: "in_use", name: row.name, pipelines: since.map((u) => u.slug) };
+    return null;
+  }
   return { kind: "deleted", name: row.name };
 }
 

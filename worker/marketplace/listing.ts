@@ -6,10 +6,9 @@
 import { type SqlBool, sql } from "kysely";
 import rcompare from "semver/functions/rcompare.js";
 import { db } from "../db/client";
-import { visibleTo } from "./visibility";
+import { type Viewer, visibleTo } from "./visibility";
 
-/** The tenants a viewer sees plugins as (a token: its own; a person: every membership). */
-export type Viewer = { tenantIds: readonly string[] };
+export type { Viewer } from "./visibility";
 
 export type ListQuery = { q?: string; category?: string; cursor?: string; limit: number };
 
@@ -102,7 +101,7 @@ function summaries(d1: D1Database, viewer: Viewer) {
       "plugins.publisher_tenant_id",
       "tenants.slug as publisher_slug",
     ])
-    .where(visibleTo(viewer.tenantIds));
+    .where(visibleTo(viewer));
 }
 
 type SummaryRow = {

@@ -20,8 +20,13 @@ export type Installed = {
 };
 
 /** Every plugin the tenant's pipelines can name, by name. */
-export async function tenantPlugins(env: Env, tenantId: string): Promise<Map<string, Installed>> {
-  await publishFirstParty(env).catch((error) => console.error("first-party plugins not published", error));
+export async function tenantPlugins(
+  env: Env,
+  tenantId: string,
+  options: { publishFirstParty?: boolean } = {},
+): Promise<Map<string, Installed>> {
+  if (options.publishFirstParty !== false)
+    await publishFirstParty(env).catch((error) => console.error("first-party plugins not published", error));
   const d = db(env.DB);
   const [firstParty, installed] = await Promise.all([
     d

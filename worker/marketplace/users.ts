@@ -40,6 +40,12 @@ export function bumpUsers(d1: D1Database, tenantId: string, name: string) {
     .where(latestVersionUses(name));
 }
 
+/** True while no pipeline of the tenant uses `name`: the condition an uninstall is written under. */
+export function nobodyUses(tenantId: string, name: string) {
+  return sql<boolean>`NOT EXISTS (
+    SELECT 1 FROM pipelines WHERE pipelines.tenant_id = ${tenantId} AND ${latestVersionUses(name)})`;
+}
+
 function latestVersionUses(name: string) {
   return sql<boolean>`EXISTS (
     SELECT 1 FROM pipeline_versions v, json_each(v.spec, '$.tasks') t

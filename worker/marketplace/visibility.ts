@@ -15,20 +15,32 @@ import { batch, type Db, db } from "../db/client";
 import type { Database } from "../db/schema";
 import type { Visibility } from "./registry";
 
-/** The plugins (rows of `plugins`, unaliased) that any of these tenants may see. */
-export function visibleTo(tenantIds: readonly string[]): Expression<SqlBool> {
+/**
+ * Whose eyes the marketplace is seen through: tenants by id (a token: its own), or a person, who sees
+ * as every tenant they are a member of (read in the query itself, however many there are).
+ */
+export type Viewer = { tenantIds: readonly string[] } | { userId: string };
+
+/** The plugins (rows of `plugins`, unaliased) that the viewer's tenants may see. */
+export function visibleTo(viewer: Viewer): Expression<SqlBool> {
   const eb = expressionBuilder<Database, "plugins">();
-  const ids = [...tenantIds];
-  if (ids.length === 0) return eb("plugins.visibility", "=", "public");
+  if ("tenantIds" in viewer && viewer.tenantIds.length === 0) return eb("plugins.visibility", "=", "public");
+  const tenants =
+    "userId" in viewer
+      ? eb
+          .selectFrom("memberships")
+          .select("memberships.tenant_id")
+          .where("memberships.user_id", "=", viewer.userId)
+      : [...viewer.tenantIds];
   return eb.or([
     eb("plugins.visibility", "=", "public"),
-    eb("plugins.publisher_tenant_id", "in", ids),
+    eb("plugins.publisher_tenant_id", "in", tenants),
     eb.exists(
       eb
         .selectFrom("installations")
         .select("installations.id")
         .whereRef("installations.plugin", "=", "plugins.name")
-        .where("installations.tenant_id", "in", ids),
+        .where("installations.tenant_id", "in", tenants),
     ),
   ]);
 }

@@ -34,7 +34,12 @@ export async function syncObject(
   tenant: SyncTenant,
   pipeline: SyncTarget,
   origin: string,
-  options: { state?: SyncState; known?: { version: number; spec: PipelineSpec } } = {},
+  options: {
+    state?: SyncState;
+    known?: { version: number; spec: PipelineSpec };
+    /** False from the cron: its subrequests are budgeted, and requests publish first-party plugins. */
+    publishFirstParty?: boolean;
+  } = {},
 ): Promise<number | null> {
   const d = db(env.DB);
   const state = options.state ?? (await syncState(d, pipeline.id));
@@ -51,7 +56,10 @@ export async function syncObject(
     ? await hookConfigs(env, tenant, { id: pipeline.id, paused }, version.version, version.spec)
     : [];
   // What its runs call: the names the latest version uses, resolved against the tenant's plugins.
-  const plugins = version ? bindingsFor(version.spec, await tenantPlugins(env, tenant.id)) : [];
+  const resolved = version
+    ? await tenantPlugins(env, tenant.id, { publishFirstParty: options.publishFirstParty ?? true })
+    : undefined;
+  const plugins = version && resolved ? bindingsFor(version.spec, resolved) : [];
   const stub = pipelineStub(env, tenant.id, pipeline.id);
   await stub.syncSchedule({
     tenant_id: tenant.id,

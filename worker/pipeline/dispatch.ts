@@ -5,6 +5,7 @@
  */
 import { parseUses, type RunEvent, type TaskError, type TaskOutcome, taskError } from "../engine";
 import { render } from "../engine/render";
+import { redact } from "../redact";
 import { type Invocation, invokeOperator } from "../runner/invoke";
 import { failure, type Outcome } from "../runner/outcome";
 import type { Plans } from "./plans";
@@ -17,7 +18,7 @@ import {
   transportFor,
 } from "./plugins";
 import { remoteBatchOf } from "./pump";
-import { buildScope, loadSecrets, MissingSecret, redact, secretNames } from "./scope";
+import { buildScope, loadSecrets, MissingSecret, secretNames } from "./scope";
 import type { Store } from "./store";
 import type { Attachments, DispatchJob } from "./transition";
 import type { PipelineIdentity } from "./types";

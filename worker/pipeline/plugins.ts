@@ -106,7 +106,10 @@ export class PluginTable {
 }
 
 /** How a pinned binding is reached; a reason instead when it cannot be (a non-retryable task error). */
-export function transportFor(env: Env, binding: PluginBinding): PluginTransport | string {
+export function transportFor(
+  env: Env,
+  binding: Pick<PluginBinding, "plugin" | "endpoint">,
+): PluginTransport | string {
   const { endpoint } = binding;
   if ("binding" in endpoint) {
     const fetcher = firstPartyBinding(env, endpoint.binding);

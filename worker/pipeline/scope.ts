@@ -118,15 +118,3 @@ export async function loadSecrets(
     if (name !== "*" && !(name in out)) throw new MissingSecret(`secret ${name} is not set`);
   return out;
 }
-
-/** Replaces every secret value (raw or JSON-escaped) in a text with ***. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const value of secrets) {
-    if (value.length < 4) continue;
-    out = out.split(value).join("***");
-    const escaped = JSON.stringify(value).slice(1, -1);
-    if (escaped !== value) out = out.split(escaped).join("***");
-  }
-  return out;
-}

@@ -2,6 +2,7 @@
 import { request } from "./client";
 import type * as T from "./types";
 
+export { type Blueprint, type BlueprintList, type BlueprintTrigger, blueprints } from "./blueprints";
 export { ApiError, errorMessage, onUnauthorized } from "./client";
 export type * from "./types";
 

@@ -1,0 +1,74 @@
+/**
+ * S3's answers: error bodies (XML `<Error><Code/><Message/></Error>`) mapped to the SDK's result kinds
+ * with the service's own words, and bounded reads. Never a credential: only Code and Message are kept.
+ */
+import { NonRetriableError, RetryAfterError } from "@updraft/plugin-sdk";
+
+/** Codes that mean the credentials or their rights are wrong: asking again will not help. */
+const REFUSED = new Set(["InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken"]);
+
+const XML_ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+
+/** Decodes XML text (entities and character references). */
+export function xmlText(text: string): string {
+  return text.replace(/&(#x[0-9a-fA-F]{1,6}|#\d{1,7}|amp|lt|gt|quot|apos);/g, (_, entity: string) => {
+    if (entity.startsWith("#x")) return String.fromCodePoint(Number.parseInt(entity.slice(2), 16));
+    if (entity.startsWith("#")) return String.fromCodePoint(Number(entity.slice(1)));
+    return XML_ENTITIES[entity] ?? "";
+  });
+}
+
+/** The text of the first `<name>` element in `xml`, decoded, or undefined. */
+export function element(xml: string, name: string): string | undefined {
+  const match = new RegExp(`<${name}>([^<]{0,4096})</${name}>`).exec(xml);
+  return match?.[1] === undefined ? undefined : xmlText(match[1]);
+}
+
+/** Reads at most `limit` bytes of a body as text; more is refused (an S3 answer is never that big). */
+export async function readText(response: Response, limit: number): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new Error(`the store's answer is larger than ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/** Throws the SDK error a failed S3 answer stands for; `what` says which request it was. */
+export async function raiseFor(response: Response, what: string): Promise<never> {
+  const xml = await readText(response, 64 * 1024).catch(() => "");
+  const code = element(xml, "Code");
+  const message = element(xml, "Message")?.slice(0, 500);
+  const said = `${what}: S3 answered ${response.status}${code ? ` ${code}` : ""}${message ? `: ${message}` : ""}`;
+  if (response.status === 503 || response.status === 429 || code === "SlowDown") {
+    const seconds = Number(response.headers.get("retry-after"));
+    throw new RetryAfterError(Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1_000, said);
+  }
+  if (response.status >= 500) throw new Error(said);
+  if (code && REFUSED.has(code))
+    throw new NonRetriableError(`${said} (check the connection's keys and rights)`);
+  throw new NonRetriableError(said);
+}
+
+/** A network error or timeout, worded; retryable. */
+export function unreachable(what: string, thrown: unknown): Error {
+  if (thrown instanceof NonRetriableError || thrown instanceof RetryAfterError) return thrown;
+  return new Error(
+    `${what}: the store could not be reached: ${thrown instanceof Error ? thrown.message : String(thrown)}`,
+  );
+}

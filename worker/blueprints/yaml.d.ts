@@ -1,0 +1,5 @@
+// The blueprints are bundled as text (wrangler.toml [[rules]] type = "Text").
+declare module "*.yaml" {
+  const text: string;
+  export default text;
+}

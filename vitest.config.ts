@@ -43,7 +43,7 @@ export default defineConfig(async () => {
           bindings: { TEST_MIGRATIONS: migrations, ...secrets, UPDRAFT_ALLOW_PRIVATE_NETWORK: "true" },
           serviceBindings: { MISBEHAVING_PLUGIN: "misbehaving-plugin" },
           workers: [
-            ...["core", "s3"].map((name) => ({
+            ...["core", "s3", "slack", "email", "github", "postgres"].map((name) => ({
               ...runtime,
               name: `updraft-plugin-${name}`,
               scriptPath: bundlePlugin(name),
@@ -60,7 +60,8 @@ export default defineConfig(async () => {
     test: {
       include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"],
       setupFiles: ["test/worker/setup.ts"],
-      globalSetup: ["test/worker/manifest-server.ts"],
+      // The test plugin server, and s3rver for a connector blueprint run end to end (test/worker/blueprints.test.ts).
+      globalSetup: ["test/worker/manifest-server.ts", "plugins/s3/test/s3-server.ts"],
     },
   };
 });

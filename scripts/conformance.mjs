@@ -3,7 +3,7 @@
 // key pair made for this run, checked, and stopped (its whole process group), one after another.
 // Prints every plugin's check lines under a heading and exits 1 if any check failed or a plugin did
 // not start.
-//   node scripts/conformance.mjs [core] [s3] [jobs]     (names pick plugins; none means all)
+//   node scripts/conformance.mjs [core] [s3] [slack] [email] [github] [postgres] [jobs]     (names pick plugins; none means all)
 import { spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -66,6 +66,10 @@ const firstParty = (id) => ({
 const PLUGINS = [
   firstParty("core"),
   firstParty("s3"),
+  firstParty("slack"),
+  firstParty("email"),
+  firstParty("github"),
+  firstParty("postgres"),
   {
     id: "jobs",
     name: "jobs (plugins/examples/jobs, written without the SDK)",

@@ -144,7 +144,7 @@ test("blueprint gallery: choose one, create it, and start from it by link", {
   });
 
   await step(t, "a connector that is not installed says to install it first", async () => {
-    // Every shipped blueprint uses only core: add one that needs a connector to the server's answer.
+    // A blueprint that needs a connector the marketplace does not even have, added to the answer.
     await page.route("**/api/blueprints", async (route) => {
       const response = await route.fetch();
       const body = await response.json();

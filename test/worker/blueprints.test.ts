@@ -1,9 +1,12 @@
 /**
  * The blueprint gallery (issue 14): every blueprint is a spec the API accepts as it is (YAML, saved
- * through `PUT …/pipelines/{p}`), and four of them run end to end against a local service
- * (test/worker/manifest-server.ts `/target/…`), with their params pointed at it.
+ * through `PUT …/pipelines/{p}`), and five of them run end to end against local servers: a service
+ * (test/worker/manifest-server.ts `/target/…`) and, for the s3 connector, s3rver.
  */
+import { AwsClient } from "aws4fetch";
 import { describe, expect, inject, it } from "vitest";
+// s3rver's port (its globalSetup declares it in vitest's ProvidedContext).
+import type {} from "../../plugins/s3/test/s3-server";
 import type { Blueprint } from "../../worker/contracts/blueprints";
 import { Client, expectProblem, ownerWithTenant } from "./helpers";
 import { type Detail, pipelineStub, task } from "./runs-helpers";
@@ -113,6 +116,55 @@ describe("blueprints", () => {
     expect(loaded?.rows).toEqual([
       { id: 1, amount_cents: 150 },
       { id: 2, amount_cents: 25 },
+    ]);
+  });
+
+  it("runs process-bucket with the s3 connector against s3rver: list, read each, reshape, load", async () => {
+    const { owner, slug } = await ownerWithTenant();
+    const prefix = `incoming-${Date.now()}/`;
+    const store = `http://127.0.0.1:${inject("s3Port")}`;
+    const s3 = new AwsClient({
+      accessKeyId: "S3RVER",
+      secretAccessKey: "S3RVER",
+      service: "s3",
+      region: "us-east-1",
+    });
+    for (const [name, rows] of [
+      ["a.json", [1, 2]],
+      ["b.json", [1, 2, 3]],
+    ] as const) {
+      const put = await s3.fetch(`${store}/updraft-test/${prefix}${name}`, {
+        method: "PUT",
+        body: JSON.stringify({ rows }),
+      });
+      expect(put.status).toBe(200);
+    }
+    const installed = await owner.json("POST", `/api/tenants/${slug}/installations`, {
+      body: {
+        plugin: "s3",
+        config: {
+          endpoint: store,
+          bucket: "updraft-test",
+          access_key_id: "S3RVER",
+          secret_access_key: "S3RVER",
+        },
+      },
+    });
+    expect(installed.status, JSON.stringify(installed.body)).toBe(201);
+    const blueprint = (await gallery(owner)).find((b) => b.id === "process-bucket");
+    if (!blueprint) throw new Error("no process-bucket blueprint");
+    expect((await saveBlueprint(owner, slug, blueprint)).status).toBe(201);
+    const warehouse = `bucket-load-${Date.now()}`;
+    const run = await runToEnd(owner, slug, "process-bucket", {
+      prefix,
+      load_url: target(`sink/${warehouse}`),
+    });
+    expect(run.status, JSON.stringify(run.tasks)).toBe("success");
+    expect(run.tasks.filter((t) => t.id === "read")).toHaveLength(2);
+    const [loaded] = await sink(warehouse);
+    expect(loaded).toEqual([
+      { file: `${prefix}a.json`, rows: 2 },
+      { file: `${prefix}b.json`, rows: 3 },
     ]);
   });
 

@@ -2,8 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { addMember, expectProblem, ownerWithTenant } from "./helpers";
 
-// DESIGN.md §3's example, except that slack/post-message is not installed (core is the only plugin yet):
-// a spec naming a plugin that is not installed does not save.
+// DESIGN.md §3's example, except that `notify` is core/noop rather than slack/post-message (which would need a
+// Slack connection to run): the spec saves and its webhooks get URLs.
 const YAML_SPEC = `name: GitHub pushes to Slack
 params:
   channel: { type: string, default: "#dev" }

@@ -30,10 +30,10 @@ async function saveRefused(raw: string) {
 describe("spec checks against installed plugins", () => {
   it("refuses a plugin that is not installed, at the task's uses line", async () => {
     const errors = await saveRefused(
-      "name: x\ntasks:\n  - id: a\n    uses: core/noop@^1\n  - id: post\n    uses: slack/post-message@^1\n",
+      "name: x\ntasks:\n  - id: a\n    uses: core/noop@^1\n  - id: post\n    uses: acme-crm/post-message@^1\n",
     );
     expect(errors).toEqual([
-      { path: "tasks[1].uses", message: 'plugin "slack" is not installed', line: 6, column: 11 },
+      { path: "tasks[1].uses", message: 'plugin "acme-crm" is not installed', line: 6, column: 11 },
     ]);
   });
 

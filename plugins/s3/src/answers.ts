@@ -3,6 +3,7 @@
  * with the service's own words, and bounded reads. Never a credential: only Code and Message are kept.
  */
 import { NonRetriableError, RetryAfterError } from "@updraft/plugin-sdk";
+import { readTextCapped } from "@updraft/plugin-sdk/network";
 
 /** Codes that mean the credentials or their rights are wrong: asking again will not help. */
 const REFUSED = new Set(["InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken"]);
@@ -12,8 +13,12 @@ const XML_ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot:
 /** Decodes XML text (entities and character references). */
 export function xmlText(text: string): string {
   return text.replace(/&(#x[0-9a-fA-F]{1,6}|#\d{1,7}|amp|lt|gt|quot|apos);/g, (_, entity: string) => {
-    if (entity.startsWith("#x")) return String.fromCodePoint(Number.parseInt(entity.slice(2), 16));
-    if (entity.startsWith("#")) return String.fromCodePoint(Number(entity.slice(1)));
+    const code = entity.startsWith("#x")
+      ? Number.parseInt(entity.slice(2), 16)
+      : entity.startsWith("#")
+        ? Number(entity.slice(1))
+        : Number.NaN;
+    if (!Number.isNaN(code)) return code <= 0x10ffff ? String.fromCodePoint(code) : "\ufffd";
     return XML_ENTITIES[entity] ?? "";
   });
 }
@@ -24,30 +29,8 @@ export function element(xml: string, name: string): string | undefined {
   return match?.[1] === undefined ? undefined : xmlText(match[1]);
 }
 
-/** Reads at most `limit` bytes of a body as text; more is refused (an S3 answer is never that big). */
-export async function readText(response: Response, limit: number): Promise<string> {
-  const reader = response.body?.getReader();
-  if (!reader) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw new Error(`the store's answer is larger than ${limit} bytes`);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
-}
+/** Reads at most `limit` bytes of a body as text (the SDK's bounded reader). */
+export const readText = readTextCapped;
 
 /** Throws the SDK error a failed S3 answer stands for; `what` says which request it was. */
 export async function raiseFor(response: Response, what: string): Promise<never> {

@@ -1,6 +1,6 @@
 /** The connection settings of an S3-compatible store, and the signed client they make. */
 import { NonRetriableError, secret } from "@updraft/plugin-sdk";
-import { privateNetworkAllowed, refusalFor } from "@updraft/plugin-sdk/network";
+import { assertPublicDestination } from "@updraft/plugin-sdk/network";
 import { AwsClient } from "aws4fetch";
 import { z } from "zod";
 
@@ -37,8 +37,15 @@ export interface Store {
   url(key?: string, query?: Record<string, string>): URL;
 }
 
-/** S3 wants every byte of a key percent-encoded except unreserved characters and the slashes. */
+/**
+ * S3 wants every byte of a key percent-encoded except unreserved characters and the slashes. A `.` or
+ * `..` part is refused: URL parsing would resolve it and address another bucket.
+ */
 export function encodeKey(key: string): string {
+  if (key.split("/").some((part) => part === "." || part === ".."))
+    throw new NonRetriableError(
+      `the key ${JSON.stringify(key.slice(0, 200))} has a . or .. part, which S3 URLs cannot carry`,
+    );
   return key
     .split("/")
     .map((part) =>
@@ -51,11 +58,7 @@ export function encodeKey(key: string): string {
 export function storeFor(raw: Record<string, unknown>, env: unknown): Store {
   const connection = Connection.parse(raw);
   const endpoint = new URL(connection.endpoint);
-  if (!privateNetworkAllowed(env as { UPDRAFT_ALLOW_PRIVATE_NETWORK?: unknown })) {
-    if (endpoint.protocol !== "https:") throw new NonRetriableError("the endpoint must be an https URL");
-    const refusal = refusalFor(endpoint);
-    if (refusal) throw new NonRetriableError(`refusing to call ${endpoint.origin}: ${refusal}`);
-  }
+  assertPublicDestination(endpoint, env, "the endpoint");
   const client = new AwsClient({
     accessKeyId: connection.access_key_id,
     secretAccessKey: connection.secret_access_key,

@@ -84,6 +84,16 @@ describe("s3 against s3rver", () => {
     expect(output.size).toBe(big.length);
     const fetched = await fetch(output.url ?? "");
     expect((await fetched.text()).length).toBe(big.length);
+    // And back in by reference: streamed from that link into another key.
+    const copy = unique("copy.txt");
+    const copied = await call("put-object", { key: copy, source_url: output.url });
+    expect(copied.body).toMatchObject({ status: "success", output: { key: copy, size: big.length } });
+    expect((await call("get-object", { key: copy })).body.output).toMatchObject({ size: big.length });
+    const gone = await call("put-object", {
+      key: copy,
+      source_url: `${env.S3_ENDPOINT}/updraft-test/nothing-here`,
+    });
+    expect(gone.body).toMatchObject({ status: "failure", retryable: false });
   });
 
   it("pages a listing with a continuation token", async () => {

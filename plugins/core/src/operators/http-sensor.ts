@@ -103,9 +103,8 @@ export const httpSensor = defineOperator({
       if (thrown instanceof NonRetriableError) throw thrown;
       notReady = thrown instanceof Error ? thrown.message : String(thrown);
     }
-    const url = new URL(input.url);
-    // The path only: query strings often carry tokens.
-    ctx.log("info", `${input.method} ${url.origin}${url.pathname}: ${notReady ?? "ready"}`);
+    // The origin only: paths and query strings can carry tokens (chat webhook URLs do).
+    ctx.log("info", `${input.method} ${new URL(input.url).origin}: ${notReady ?? "ready"}`);
     if (notReady === null && answer) {
       const { response, body } = answer;
       return {

@@ -1,5 +1,6 @@
 /** `s3/get-object`: reads an object; above 1 MiB it answers a pre-signed URL instead of the bytes. */
 import { defineOperator, NonRetriableError } from "@updraft/plugin-sdk";
+import { readBytesCapped } from "@updraft/plugin-sdk/network";
 import { z } from "zod";
 import { readText } from "../answers.ts";
 import { storeFor } from "../connection.ts";
@@ -65,7 +66,7 @@ export const getObject = defineOperator({
       return { ...head, url: link.url };
     }
     if (input.as === "base64") {
-      const bytes = new Uint8Array(await response.arrayBuffer());
+      const bytes = await readBytesCapped(response, MAX_INLINE_BYTES);
       let text = "";
       for (const byte of bytes) text += String.fromCharCode(byte);
       return { ...head, body: btoa(text) };

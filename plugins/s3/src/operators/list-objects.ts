@@ -47,7 +47,7 @@ export const listObjects = defineOperator({
     });
     // 1000 entries of at most ~1.5 KiB each.
     const xml = await readText(response, 4 * 1024 * 1024);
-    const objects = [...xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)].map(([, entry = ""]) => ({
+    const objects = entries(xml, "Contents").map((entry) => ({
       key: xmlText(/<Key>([^<]*)<\/Key>/.exec(entry)?.[1] ?? ""),
       size: Number(element(entry, "Size") ?? 0),
       etag: element(entry, "ETag") ?? null,
@@ -60,3 +60,18 @@ export const listObjects = defineOperator({
     };
   },
 });
+
+/** The contents of each `<tag>…</tag>`, scanned once with indexOf (linear, whatever the store sends). */
+function entries(xml: string, tag: string): string[] {
+  const open = `<${tag}>`;
+  const close = `</${tag}>`;
+  const found: string[] = [];
+  let at = xml.indexOf(open);
+  while (at !== -1 && found.length < 1000) {
+    const end = xml.indexOf(close, at + open.length);
+    if (end === -1) break;
+    found.push(xml.slice(at + open.length, end));
+    at = xml.indexOf(open, end + close.length);
+  }
+  return found;
+}

@@ -1,0 +1,9 @@
+// Test-only bindings set in vitest.config.ts (the Worker's own come from worker-configuration.d.ts).
+declare namespace Cloudflare {
+  interface Env {
+    UPDRAFT_JWKS?: string;
+    TEST_SIGNING_JWK: string;
+    /** The local GitHub stand-in's API URL. */
+    GITHUB_API: string;
+  }
+}

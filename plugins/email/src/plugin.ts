@@ -166,18 +166,15 @@ export const email = definePlugin({
   connection: Connection,
   operators: [send],
   async testConnection(raw, ctx) {
-    try {
-      const connection = Connection.parse(raw);
-      const check = CHECKS[connection.provider];
-      const response = await fetch(`${baseOf(connection, ctx.env)}${check.path}`, {
-        headers: { accept: "application/json", ...check.headers(connection.api_key) },
-        redirect: "manual",
-        signal: ctx.signal,
-      });
-      const body = (await readJsonCapped(response, 64 * 1024)) as Record<string, unknown> | undefined;
-      return check.verdict(response.status, body);
-    } catch (thrown) {
-      return { ok: false, detail: thrown instanceof Error ? thrown.message : String(thrown) };
-    }
+    // A throw is a failed test with its message: the SDK's connection test says so (bounded).
+    const connection = Connection.parse(raw);
+    const check = CHECKS[connection.provider];
+    const response = await fetch(`${baseOf(connection, ctx.env)}${check.path}`, {
+      headers: { accept: "application/json", ...check.headers(connection.api_key) },
+      redirect: "manual",
+      signal: ctx.signal,
+    });
+    const body = (await readJsonCapped(response, 64 * 1024)) as Record<string, unknown> | undefined;
+    return check.verdict(response.status, body);
   },
 });

@@ -23,22 +23,19 @@ export const github = definePlugin({
   connection: Connection,
   operators: [createIssue, addComment, dispatchWorkflow, getFile],
   async testConnection(raw, ctx) {
-    try {
-      const connection = Connection.parse(raw);
-      const limits = (await callGitHub(connection, {
-        method: "GET",
-        path: "/rate_limit",
-        env: ctx.env,
-        signal: ctx.signal,
-        what: "the connection test",
-      })) as { rate?: { remaining?: number; limit?: number } } | null;
-      const rate = limits?.rate;
-      return {
-        ok: true,
-        detail: `GitHub accepts the token (${rate?.remaining ?? "?"} of ${rate?.limit ?? "?"} requests left this hour).`,
-      };
-    } catch (thrown) {
-      return { ok: false, detail: thrown instanceof Error ? thrown.message : String(thrown) };
-    }
+    // A throw is a failed test with its message: the SDK's connection test says so (bounded).
+    const connection = Connection.parse(raw);
+    const limits = (await callGitHub(connection, {
+      method: "GET",
+      path: "/rate_limit",
+      env: ctx.env,
+      signal: ctx.signal,
+      what: "the connection test",
+    })) as { rate?: { remaining?: number; limit?: number } } | null;
+    const rate = limits?.rate;
+    return {
+      ok: true,
+      detail: `GitHub accepts the token (${rate?.remaining ?? "?"} of ${rate?.limit ?? "?"} requests left this hour).`,
+    };
   },
 });

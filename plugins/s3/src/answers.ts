@@ -29,12 +29,9 @@ export function element(xml: string, name: string): string | undefined {
   return match?.[1] === undefined ? undefined : xmlText(match[1]);
 }
 
-/** Reads at most `limit` bytes of a body as text (the SDK's bounded reader). */
-export const readText = readTextCapped;
-
 /** Throws the SDK error a failed S3 answer stands for; `what` says which request it was. */
 export async function raiseFor(response: Response, what: string): Promise<never> {
-  const xml = await readText(response, 64 * 1024).catch(() => "");
+  const xml = await readTextCapped(response, 64 * 1024).catch(() => "");
   const code = element(xml, "Code");
   const message = element(xml, "Message")?.slice(0, 500);
   const said = `${what}: S3 answered ${response.status}${code ? ` ${code}` : ""}${message ? `: ${message}` : ""}`;

@@ -1,8 +1,7 @@
 /** `s3/get-object`: reads an object; above 1 MiB it answers a pre-signed URL instead of the bytes. */
 import { defineOperator, NonRetriableError } from "@updraft/plugin-sdk";
-import { readBytesCapped } from "@updraft/plugin-sdk/network";
+import { readBytesCapped, readTextCapped } from "@updraft/plugin-sdk/network";
 import { z } from "zod";
-import { readText } from "../answers.ts";
 import { storeFor } from "../connection.ts";
 import { send } from "../request.ts";
 import { MAX_INLINE_BYTES } from "./put-object.ts";
@@ -71,7 +70,7 @@ export const getObject = defineOperator({
       for (const byte of bytes) text += String.fromCharCode(byte);
       return { ...head, body: btoa(text) };
     }
-    const text = await readText(response, MAX_INLINE_BYTES);
+    const text = await readTextCapped(response, MAX_INLINE_BYTES);
     if (input.as === "text") return { ...head, body: text };
     try {
       return { ...head, body: JSON.parse(text) };

@@ -1,7 +1,8 @@
 /** `s3/list-objects`: one page of keys under a prefix (ListObjectsV2). */
 import { defineOperator } from "@updraft/plugin-sdk";
+import { readTextCapped } from "@updraft/plugin-sdk/network";
 import { z } from "zod";
-import { element, readText, xmlText } from "../answers.ts";
+import { element, xmlText } from "../answers.ts";
 import { storeFor } from "../connection.ts";
 import { send } from "../request.ts";
 
@@ -46,7 +47,7 @@ export const listObjects = defineOperator({
       what: `list-objects ${input.prefix || "(all)"}`,
     });
     // 1000 entries of at most ~1.5 KiB each.
-    const xml = await readText(response, 4 * 1024 * 1024);
+    const xml = await readTextCapped(response, 4 * 1024 * 1024);
     const objects = entries(xml, "Contents").map((entry) => ({
       key: xmlText(/<Key>([^<]*)<\/Key>/.exec(entry)?.[1] ?? ""),
       size: Number(element(entry, "Size") ?? 0),
